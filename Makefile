@@ -1,0 +1,42 @@
+# `make run` and `make test` do all the set-up on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-resizer test-django lint typecheck bench bench-quick clean
+
+$(VENV)/bin/python:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	uv venv --quiet --python "$$(.ci/find-python)" $(VENV)
+
+$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt resizer_lambda/requirements.txt
+	uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m imageadmin.localstack
+
+test: $(STAMP) lint typecheck test-resizer test-django
+
+# The resizer's tests run without Django loaded at all.
+test-resizer: $(STAMP)
+	$(PY) -m pytest -p no:django tests/resizer
+
+test-django: $(STAMP)
+	$(PY) -m pytest tests/imageadmin
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+bench-quick: $(STAMP)
+	$(PY) bench/run.py --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,8 @@
+"""App config."""
+
+from django.apps import AppConfig
+
+
+class ImageadminConfig(AppConfig):
+    name = "imageadmin"
+    verbose_name = "Images"

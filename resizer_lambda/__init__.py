@@ -1,0 +1,1 @@
+"""The on-demand image resizer Lambda: plain Python, Pillow and boto3; never Django."""

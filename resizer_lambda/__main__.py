@@ -1,0 +1,5 @@
+"""Allow `python -m resizer_lambda`."""
+
+from resizer_lambda.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""`python -m resizer_lambda render ...`: try presets on local files, one decode per file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from resizer_lambda import imaging, keys
+from resizer_lambda.errors import ResizerError
+from resizer_lambda.presets import DEFAULT_CONFIG, Config, Preset, load_file
+
+
+def _progress[T](items: Sequence[T], enabled: bool) -> Iterable[T]:
+    """Wrap `items` in a tqdm bar when there are many and tqdm is installed (not in the Lambda)."""
+    if not enabled:
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is in requirements.txt, not the Lambda's
+        return items
+    bar: Iterable[T] = tqdm(items, unit="file", file=sys.stderr)
+    return bar
+
+
+def _select(config: Config, names: Sequence[str]) -> list[Preset]:
+    if not names:
+        return list(config.presets)
+    chosen = []
+    for name in names:
+        preset = config.get(name)
+        if preset is None:
+            known = ", ".join(p.name for p in config.presets)
+            raise SystemExit(f"render: unknown preset {name!r} (known: {known})")
+        chosen.append(preset)
+    return chosen
+
+
+def render_files(
+    files: Sequence[Path],
+    out: Path,
+    config: Config,
+    presets: Sequence[Preset],
+    fmt: keys.KeyFormat | None,
+    progress: bool,
+) -> Iterator[tuple[Path, str | None]]:
+    """Render every preset of every file into out/<preset>[.<fmt>]/<file name>.
+
+    Yields (file, error message or None). Output directories follow the key grammar, so
+    `--format webp` writes to `out/small.webp/photo.jpg`, as the CDN would name it.
+    """
+    for path in _progress(files, progress):
+        try:
+            data = path.read_bytes()
+            rendered = imaging.render_many(data, presets, config.limits, fmt)
+        except OSError as err:
+            yield path, f"cannot read: {err.strerror}"
+            continue
+        except ResizerError as err:
+            yield path, f"{err.code}: {err.message}"
+            continue
+        for name, result in rendered.items():
+            target = out / keys.build_variant_key(name, path.name, fmt)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".part")
+            tmp.write_bytes(result.data)
+            tmp.replace(target)  # never leave a half-written file under the final name
+        yield path, None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m resizer_lambda")
+    sub = parser.add_subparsers(dest="command", required=True)
+    render = sub.add_parser("render", help="render presets of local image files")
+    render.add_argument("--presets", type=Path, help="presets JSON (default: built-in presets)")
+    render.add_argument(
+        "--preset", action="append", default=[], help="only this preset (repeatable)"
+    )
+    render.add_argument("--format", choices=keys.KEY_FORMATS, help="output format override")
+    render.add_argument("--out", type=Path, required=True, help="output directory")
+    render.add_argument("--quiet", action="store_true", help="no progress bar")
+    render.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    try:
+        config = load_file(args.presets) if args.presets else DEFAULT_CONFIG
+    except ResizerError as err:
+        print(f"render: {err.message}", file=sys.stderr)
+        return 2
+    presets = _select(config, args.preset)
+    show_bar = not args.quiet and len(args.files) > 1
+    results = render_files(args.files, args.out, config, presets, args.format, show_bar)
+    errors = [(path, error) for path, error in results if error]  # printed after the bar
+    for path, error in errors:
+        print(f"render: {path}: {error}", file=sys.stderr)
+    failures = len(errors)
+    done = len(args.files) - failures
+    print(
+        f"rendered {done} of {len(args.files)} file(s) x {len(presets)} preset(s) into {args.out}"
+    )
+    return 1 if failures else 0

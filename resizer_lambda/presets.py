@@ -1,0 +1,312 @@
+"""The presets contract: the JSON that Django writes and the Lambda reads.
+
+`presets.schema.json` beside this file documents the same contract as a JSON Schema; this module
+parses it by hand (no jsonschema import, to keep the Lambda's cold start small) and the tests check
+that both accept and refuse the same documents. Every refusal names the offending field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from resizer_lambda.errors import ConfigError
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("presets.schema.json")
+BUNDLED_PATH = Path(__file__).with_name("presets.json")
+
+Fit = Literal["inside", "cover", "contain"]
+OutputFormat = Literal["original", "jpeg", "png", "webp", "avif"]
+FITS: tuple[Fit, ...] = ("inside", "cover", "contain")
+FORMATS: tuple[OutputFormat, ...] = ("original", "jpeg", "png", "webp", "avif")
+NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
+HEX_RE = re.compile(r"^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$")
+MAX_DIMENSION = 8192
+MAX_PRESETS = 200
+DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what the resizer accepts as an original."""
+
+    max_pixels: int = 75_000_000
+    max_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One named output size; `height` is None for width-only presets that keep the aspect."""
+
+    name: str
+    width: int
+    height: int | None = None
+    fit: Fit = "inside"
+    format: OutputFormat = "original"
+    quality: int = 82
+    upscale: bool = False
+    background: str = "#ffffff"
+
+    def __post_init__(self) -> None:
+        # Direct construction is held to the same rules as parsed JSON.
+        _check_preset(asdict(self), f"preset {self.name!r}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole, validated presets document."""
+
+    presets: tuple[Preset, ...]
+    limits: Limits = field(default_factory=Limits)
+    cache_control: str = DEFAULT_CACHE_CONTROL
+    schema_version: int = SCHEMA_VERSION
+
+    def get(self, name: str) -> Preset | None:
+        """Return the preset called `name`, or None."""
+        for preset in self.presets:
+            if preset.name == name:
+                return preset
+        return None
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.presets)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the document with every default written out (what export writes)."""
+        return {
+            "schema_version": self.schema_version,
+            "cache_control": self.cache_control,
+            "limits": {
+                "max_source_pixels": self.limits.max_pixels,
+                "max_source_bytes": self.limits.max_bytes,
+            },
+            "presets": [asdict(p) for p in self.presets],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+
+_PRESET_FIELDS = ("name", "width", "height", "fit", "format", "quality", "upscale", "background")
+
+
+def _fail(where: str, message: str) -> ConfigError:
+    return ConfigError(f"{where}: {message}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_int(value: object, where: str, low: int, high: int) -> int:
+    if not _is_int(value) or not low <= cast(int, value) <= high:
+        raise _fail(where, f"must be an integer from {low} to {high}, got {value!r}")
+    return cast(int, value)
+
+
+def _check_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
+    unknown = sorted(set(obj) - set(allowed))
+    if unknown:
+        raise _fail(where, f"unknown field(s) {', '.join(map(repr, unknown))}")
+
+
+def _check_preset(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate one preset mapping and return it with defaults filled in."""
+    _check_unknown(raw, _PRESET_FIELDS, where)
+    for required in ("name", "width"):
+        if required not in raw:
+            raise _fail(f"{where}.{required}", "is required")
+    name = raw["name"]
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise _fail(
+            f"{where}.name",
+            f"must be a slug of lowercase letters, digits, '-' or '_' "
+            f"(1-63 characters, starting with a letter or digit), got {name!r}",
+        )
+    out: dict[str, Any] = {"name": name}
+    out["width"] = _check_int(raw["width"], f"{where}.width", 1, MAX_DIMENSION)
+    height = raw.get("height")
+    if height is not None:
+        height = _check_int(height, f"{where}.height", 1, MAX_DIMENSION)
+    out["height"] = height
+    fit = raw.get("fit", "inside")
+    if fit not in FITS:
+        raise _fail(f"{where}.fit", f"must be one of {', '.join(FITS)}, got {fit!r}")
+    if fit != "inside" and height is None:
+        raise _fail(f"{where}.height", f"is required when fit is {fit!r}")
+    out["fit"] = fit
+    fmt = raw.get("format", "original")
+    if fmt not in FORMATS:
+        raise _fail(f"{where}.format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    out["format"] = fmt
+    out["quality"] = _check_int(raw.get("quality", 82), f"{where}.quality", 1, 100)
+    upscale = raw.get("upscale", False)
+    if not isinstance(upscale, bool):
+        raise _fail(f"{where}.upscale", f"must be true or false, got {upscale!r}")
+    out["upscale"] = upscale
+    background = raw.get("background", "#ffffff")
+    if not isinstance(background, str) or not HEX_RE.match(background):
+        raise _fail(f"{where}.background", f"must be #rrggbb or #rrggbbaa, got {background!r}")
+    out["background"] = background
+    return out
+
+
+DEFAULT_PRESETS: tuple[Preset, ...] = (
+    Preset("small", 150),
+    Preset("medium", 300),
+    Preset("large", 600),
+    Preset("xlarge", 1200),
+)
+DEFAULT_CONFIG = Config(presets=DEFAULT_PRESETS)
+
+
+def parse(doc: object) -> Config:
+    """Return the Config for a decoded presets document, or raise ConfigError naming the field."""
+    if not isinstance(doc, dict):
+        raise _fail("document", f"must be a JSON object, got {type(doc).__name__}")
+    _check_unknown(doc, ("schema_version", "cache_control", "limits", "presets"), "document")
+    if "schema_version" not in doc:
+        raise _fail("schema_version", "is required")
+    version = doc["schema_version"]
+    if version != SCHEMA_VERSION or not _is_int(version):
+        raise _fail(
+            "schema_version",
+            f"must be {SCHEMA_VERSION} (the version this resizer understands), got {version!r}",
+        )
+    cache_control = doc.get("cache_control", DEFAULT_CACHE_CONTROL)
+    if not isinstance(cache_control, str) or not 1 <= len(cache_control) <= 256:
+        raise _fail("cache_control", f"must be a string of 1-256 characters, got {cache_control!r}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in cache_control):
+        raise _fail("cache_control", "must not contain control characters")
+    raw_limits = doc.get("limits", {})
+    if not isinstance(raw_limits, dict):
+        raise _fail("limits", "must be an object")
+    _check_unknown(raw_limits, ("max_source_pixels", "max_source_bytes"), "limits")
+    defaults = Limits()
+    limits = Limits(
+        max_pixels=_check_int(
+            raw_limits.get("max_source_pixels", defaults.max_pixels),
+            "limits.max_source_pixels",
+            1,
+            1_000_000_000,
+        ),
+        max_bytes=_check_int(
+            raw_limits.get("max_source_bytes", defaults.max_bytes),
+            "limits.max_source_bytes",
+            1,
+            1024**3,
+        ),
+    )
+    if "presets" not in doc:
+        raise _fail("presets", "is required")
+    raw_presets = doc["presets"]
+    if not isinstance(raw_presets, list) or not 1 <= len(raw_presets) <= MAX_PRESETS:
+        raise _fail("presets", f"must be a list of 1 to {MAX_PRESETS} presets")
+    presets: list[Preset] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_presets):
+        where = f"presets[{i}]"
+        if not isinstance(raw, dict):
+            raise _fail(where, "must be an object")
+        checked = _check_preset(raw, where)
+        if checked["name"] in seen:
+            raise _fail(f"{where}.name", f"duplicate preset name {checked['name']!r}")
+        seen.add(checked["name"])
+        presets.append(Preset(**checked))
+    return Config(
+        presets=tuple(presets),
+        limits=limits,
+        cache_control=cache_control,
+        schema_version=version,
+    )
+
+
+def loads(text: str | bytes, source: str = "presets") -> Config:
+    """Parse presets JSON text; errors are prefixed with `source` (a file name or S3 URI)."""
+    try:
+        doc = json.loads(text)
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
+        raise ConfigError(f"{source}: not valid JSON: {err}") from err
+    try:
+        return parse(doc)
+    except ConfigError as err:
+        raise ConfigError(f"{source}: {err.message}") from err
+
+
+def load_file(path: str | Path) -> Config:
+    """Return the Config in a JSON file."""
+    try:
+        text = Path(path).read_bytes()
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read presets file: {err.strerror}") from err
+    return loads(text, str(path))
+
+
+Fetch = Callable[[str | None], tuple[bytes, str] | None]
+"""Given the last ETag, return (body, etag), or None when the object has not changed."""
+
+
+class RefreshingConfig:
+    """Serve a Config read through `fetch`, re-reading it at most every `ttl` seconds.
+
+    A published change applies within `ttl` without a redeploy. The first read must succeed (the
+    Lambda cannot serve without presets). A later read that is invalid or fails keeps the last good
+    Config and reports the error through `on_error`: never a silent half-applied configuration.
+    """
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        source: str,
+        ttl: float = 60.0,
+        on_error: Callable[[Exception], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._source = source
+        self._ttl = ttl
+        self._on_error = on_error
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._config: Config | None = None
+        self._etag: str | None = None
+        self._checked_at = float("-inf")
+
+    def get(self) -> Config:
+        """Return the current Config, re-reading the source when the TTL has passed."""
+        with self._lock:
+            now = self._clock()
+            if self._config is not None and now - self._checked_at < self._ttl:
+                return self._config
+            try:
+                fetched = self._fetch(self._etag)
+                if fetched is not None:
+                    body, etag = fetched
+                    self._config = loads(body, self._source)
+                    self._etag = etag
+            except Exception as err:
+                if self._config is None:
+                    raise
+                if self._on_error is not None:
+                    self._on_error(err)
+            self._checked_at = now
+            assert self._config is not None
+            return self._config
+
+
+class StaticConfig:
+    """Serve one Config that never changes (bundled file, PRESETS_FILE, or built-in defaults)."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+
+    def get(self) -> Config:
+        return self._config
