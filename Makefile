@@ -20,7 +20,7 @@ test: $(STAMP) lint typecheck test-resizer test-django
 
 # The resizer's tests run without Django loaded at all.
 test-resizer: $(STAMP)
-	$(PY) -m pytest -p no:django tests/resizer
+	$(PY) -m pytest -p no:django -W ignore::pytest.PytestConfigWarning tests/resizer
 
 test-django: $(STAMP)
 	$(PY) -m pytest tests/imageadmin

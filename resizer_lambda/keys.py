@@ -79,13 +79,17 @@ def parse_variant_key(key: str, preset_names: Collection[str]) -> VariantRequest
     head, sep, original_key = key.partition("/")
     if not sep:
         raise BadKey("key must be <preset>/<original key>")
+    if head in (".", ".."):
+        raise BadKey("key must not contain '.' or '..' segments")
     preset, dot, fmt = head.partition(".")
     if dot and fmt not in KEY_FORMATS:
         raise BadKey(f"format {fmt!r} is not one of {', '.join(KEY_FORMATS)}")
-    if preset in (".", "..", ""):
-        raise BadKey("key must not contain '.' or '..' segments or start with '//'")
+    if not preset:
+        raise BadKey("key must name a preset before the first '/'")
     if preset not in preset_names:
         raise UnknownPreset(f"unknown preset {preset!r}")
+    if original_key.startswith("/"):
+        raise BadKey("key must not contain '//'")
     check_original_key(original_key, preset_names)
     return VariantRequest(
         key=key,

@@ -107,6 +107,8 @@ def _is_int(value: object) -> bool:
 
 
 def _check_int(value: object, where: str, low: int, high: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON (and JSON Schema) do not tell 150 from 150.0
     if not _is_int(value) or not low <= cast(int, value) <= high:
         raise _fail(where, f"must be an integer from {low} to {high}, got {value!r}")
     return cast(int, value)

@@ -1,0 +1,143 @@
+"""The variant key grammar, as a table: what parses, what is refused and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from resizer_lambda.errors import BadKey, UnknownPreset
+from resizer_lambda.keys import (
+    MAX_KEY_BYTES,
+    VariantRequest,
+    build_variant_key,
+    check_original_key,
+    parse_variant_key,
+    url_for_key,
+)
+
+PRESETS = frozenset({"small", "medium", "large", "xlarge"})
+
+
+@pytest.mark.parametrize(
+    ("key", "preset", "fmt", "original"),
+    [
+        ("small/photo.jpg", "small", None, "photo.jpg"),
+        ("medium/originals/2026/cat.PNG", "medium", None, "originals/2026/cat.PNG"),
+        ("large.webp/originals/cat.jpg", "large", "webp", "originals/cat.jpg"),
+        ("xlarge.avif/a.jpeg", "xlarge", "avif", "a.jpeg"),
+        ("small.jpeg/a.png", "small", "jpeg", "a.png"),
+        ("small.png/a.gif", "small", "png", "a.gif"),
+        # Decoded exactly once: '+' stays '+', '%' is a plain character.
+        ("small/a+b.jpg", "small", None, "a+b.jpg"),
+        ("small/100%25.jpg", "small", None, "100%25.jpg"),
+        ("small/with space.jpg", "small", None, "with space.jpg"),
+        # Unicode is kept as sent: NFD and NFC spellings are different keys.
+        ("small/cafe\u0301.jpg", "small", None, "cafe\u0301.jpg"),
+        ("small/caf\u00e9.jpg", "small", None, "caf\u00e9.jpg"),
+        ("small/\u65e5\u672c.webp", "small", None, "\u65e5\u672c.webp"),
+        # Segments that merely contain dots are fine.
+        ("small/a..b/c.jpg", "small", None, "a..b/c.jpg"),
+        ("small/.hidden/c.jpg", "small", None, ".hidden/c.jpg"),
+        # A folder named like a preset with an unknown suffix is not a variant.
+        ("small/small.tmp/c.jpg", "small", None, "small.tmp/c.jpg"),
+    ],
+)
+def test_valid_keys_parse(key: str, preset: str, fmt: str | None, original: str) -> None:
+    assert parse_variant_key(key, PRESETS) == VariantRequest(key, preset, fmt, original)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("key", "error", "fragment"),
+    [
+        ("", BadKey, "empty"),
+        ("small", BadKey, "<preset>/<original key>"),
+        ("small/", BadKey, "original key is empty"),
+        ("/small/a.jpg", BadKey, "start with '/'"),
+        ("small//a.jpg", BadKey, "'//'"),
+        ("small/a//b.jpg", BadKey, "empty segments"),
+        ("small/a/", BadKey, "empty segments"),
+        ("small/../a.jpg", BadKey, "'..'"),
+        ("small/./a.jpg", BadKey, "'.'"),
+        ("small/a/../../b.jpg", BadKey, "'..'"),
+        ("../small/a.jpg", BadKey, "'..'"),
+        ("small/a\\b.jpg", BadKey, "backslash"),
+        ("small/a\x00.jpg", BadKey, "control character (U+0000)"),
+        ("small/a\nb.jpg", BadKey, "control character (U+000A)"),
+        ("small/a\x7f.jpg", BadKey, "control character (U+007F)"),
+        ("small/a\u0085.jpg", BadKey, "control character (U+0085)"),
+        ("small/" + "a" * 1020 + ".jpg", BadKey, "longer than 1024 bytes"),
+        ("small/" + "\u00e9" * 510 + ".jpg", BadKey, "longer than 1024 bytes"),
+        ("small/medium/a.jpg", BadKey, "itself a variant key"),
+        ("small/small.webp/a.jpg", BadKey, "itself a variant key"),
+        ("small/a.svg", BadKey, "extension 'svg' is not allowed"),
+        ("small/a.php", BadKey, "extension 'php'"),
+        ("small/README", BadKey, "extension '(none)'"),
+        ("small.gif/a.jpg", BadKey, "format 'gif' is not one of"),
+        ("small./a.jpg", BadKey, "format '' is not one of"),
+        ("small.webp.avif/a.jpg", BadKey, "format 'webp.avif'"),
+        ("huge/a.jpg", UnknownPreset, "unknown preset 'huge'"),
+        ("Small/a.jpg", UnknownPreset, "unknown preset 'Small'"),
+        ("huge.webp/a.jpg", UnknownPreset, "unknown preset 'huge'"),
+    ],
+)
+def test_bad_keys_are_refused_with_a_reason(
+    key: str, error: type[Exception], fragment: str
+) -> None:
+    with pytest.raises(error) as caught:
+        parse_variant_key(key, PRESETS)
+    assert fragment in str(caught.value)
+
+
+def test_refusals_carry_their_http_status() -> None:
+    with pytest.raises(BadKey) as bad:
+        parse_variant_key("small/../a.jpg", PRESETS)
+    with pytest.raises(UnknownPreset) as unknown:
+        parse_variant_key("huge/a.jpg", PRESETS)
+    assert (bad.value.status, bad.value.code) == (400, "bad_key")
+    assert (unknown.value.status, unknown.value.code) == (404, "unknown_preset")
+
+
+def test_longest_allowed_key_passes() -> None:
+    key = "small/" + "a" * (MAX_KEY_BYTES - len("small/") - 4) + ".jpg"
+    assert len(key.encode()) == MAX_KEY_BYTES
+    assert parse_variant_key(key, PRESETS).preset == "small"
+
+
+@pytest.mark.parametrize(
+    ("preset", "original", "fmt", "key"),
+    [
+        ("small", "originals/a.jpg", None, "small/originals/a.jpg"),
+        ("large", "originals/a b+c%.jpg", "webp", "large.webp/originals/a b+c%.jpg"),
+    ],
+)
+def test_build_is_the_inverse_of_parse(
+    preset: str, original: str, fmt: str | None, key: str
+) -> None:
+    built = build_variant_key(preset, original, fmt)  # type: ignore[arg-type]
+    assert built == key
+    parsed = parse_variant_key(built, PRESETS)
+    assert (parsed.preset, parsed.fmt, parsed.original_key) == (preset, fmt, original)
+
+
+def test_build_refuses_unknown_format() -> None:
+    with pytest.raises(BadKey, match="format 'gif'"):
+        build_variant_key("small", "a.jpg", "gif")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("small/a.jpg", "https://cdn.example.com/small/a.jpg"),
+        ("small/a b+c%.jpg", "https://cdn.example.com/small/a%20b%2Bc%25.jpg"),
+        ("small/caf\u00e9.jpg", "https://cdn.example.com/small/caf%C3%A9.jpg"),
+        ("small/cafe\u0301.jpg", "https://cdn.example.com/small/cafe%CC%81.jpg"),
+        ("small/a?b#c.jpg", "https://cdn.example.com/small/a%3Fb%23c.jpg"),
+    ],
+)
+def test_url_is_percent_encoded_once(key: str, url: str) -> None:
+    assert url_for_key("https://cdn.example.com/", key) == url
+
+
+def test_original_key_check_stands_alone() -> None:
+    check_original_key("originals/a.jpg", PRESETS)
+    with pytest.raises(BadKey, match="itself a variant key"):
+        check_original_key("xlarge/a.jpg", PRESETS)
