@@ -5,12 +5,16 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-resizer test-django lint typecheck bench bench-quick clean
 
+# The venv carries its own uv, so nothing outside it is needed but a Python >= 3.12.
 $(VENV)/bin/python:
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-	uv venv --quiet --python "$$(.ci/find-python)" $(VENV)
+	"$$(.ci/find-python)" -m venv $(VENV)
 
-$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt resizer_lambda/requirements.txt
-	uv pip install --quiet --python $(PY) -r requirements-dev.txt
+$(VENV)/bin/uv: $(VENV)/bin/python
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+
+$(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/requirements.txt
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	@touch $(STAMP)
 
 run: $(STAMP)

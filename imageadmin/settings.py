@@ -1,16 +1,34 @@
-"""Settings from the environment, with embedded defaults that run on one machine without AWS."""
+"""Settings from the environment, with embedded defaults that run on one machine without AWS.
+
+Defaults: SQLite in `var/`, a local S3 server on 127.0.0.1:9000 (what `make run` starts), Celery
+tasks run in-process unless CELERY_BROKER_URL names a broker. `imageadmin/checks.py` explains a
+misconfiguration through Django's system checks (`imageadmin.E0xx`).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import dj_database_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("IMAGEADMIN_DATA_DIR", BASE_DIR / "var"))
 
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return -1  # checks.py reports it with the variable's name
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -19,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "storages",
     "imageadmin",
 ]
 
@@ -51,10 +70,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "db.sqlite3",
-    }
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
+        conn_max_age=60,
+    )
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -64,7 +84,63 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+LOGIN_URL = "admin:login"
 
-# The bucket the originals and variants live in, and where the CDN serves it.
+# --- S3 -------------------------------------------------------------------------------------
+# Originals are stored through django-storages. AWS_S3_ENDPOINT_URL (or boto3's standard
+# AWS_ENDPOINT_URL_S3) points at a local S3 server in development and tests.
 IMAGEADMIN_BUCKET = os.environ.get("IMAGEADMIN_BUCKET", "images")
-IMAGEADMIN_CDN_URL = os.environ.get("IMAGEADMIN_CDN_URL", "http://127.0.0.1:8080")
+IMAGEADMIN_ORIGINALS_PREFIX = os.environ.get("IMAGEADMIN_ORIGINALS_PREFIX", "originals")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or os.environ.get(
+    "AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000"
+)
+AWS_S3_REGION_NAME = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+STORAGES = {
+    "default": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": IMAGEADMIN_BUCKET,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "region_name": AWS_S3_REGION_NAME,
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+            "object_parameters": {"CacheControl": "private, max-age=0"},
+        },
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- The CDN and the AWS resources publishing talks to ----------------------------------------
+IMAGEADMIN_CDN_URL = os.environ.get("IMAGEADMIN_CDN_URL", "http://127.0.0.1:8080").rstrip("/")
+IMAGEADMIN_API_HOST = os.environ.get("IMAGEADMIN_API_HOST", "127.0.0.1:8080")
+IMAGEADMIN_API_PATH = os.environ.get("IMAGEADMIN_API_PATH", "default/resize")
+IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = os.environ.get("IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID", "")
+IMAGEADMIN_LAMBDA_NAME = os.environ.get("IMAGEADMIN_LAMBDA_NAME", "image-resizer")
+IMAGEADMIN_PRESETS_KEY = os.environ.get("IMAGEADMIN_PRESETS_KEY", "_config/presets.json")
+
+# --- Uploads ----------------------------------------------------------------------------------
+IMAGEADMIN_MAX_UPLOAD_BYTES = _env_int("IMAGEADMIN_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+IMAGEADMIN_MAX_UPLOAD_PIXELS = _env_int("IMAGEADMIN_MAX_UPLOAD_PIXELS", 75_000_000)
+DATA_UPLOAD_MAX_NUMBER_FILES = 200
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Celery -----------------------------------------------------------------------------------
+# Without a broker, tasks run in-process (eagerly) so the admin still works on one machine.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE = {
+    "sync-variants-hourly": {"task": "imageadmin.tasks.sync_variants", "schedule": 3600.0},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"imageadmin": {"handlers": ["console"], "level": "INFO"}},
+}

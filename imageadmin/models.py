@@ -1,0 +1,248 @@
+"""Preset, Asset, Variant and Job: what the admin edits and what the system keeps track of."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from resizer_lambda import imaging, keys
+from resizer_lambda import presets as contract
+from resizer_lambda.errors import ConfigError
+
+# S3 allows 50 routing rules per website configuration; publishing writes two per preset
+# (HttpErrorCodeReturnedEquals 403 and 404), so at most 25 presets can be active.
+S3_MAX_ROUTING_RULES = 50
+ROUTING_RULES_PER_PRESET = 2
+MAX_ACTIVE_PRESETS = S3_MAX_ROUTING_RULES // ROUTING_RULES_PER_PRESET
+_FIELD_RE = re.compile(r"^presets\[\d+\]\.(\w+): (.*)$")
+
+
+class Fit(models.TextChoices):
+    INSIDE = "inside", "inside (keep aspect ratio)"
+    COVER = "cover", "cover (crop to width x height)"
+    CONTAIN = "contain", "contain (pad to width x height)"
+
+
+class OutputFormat(models.TextChoices):
+    ORIGINAL = "original", "same as the original"
+    JPEG = "jpeg", "JPEG"
+    PNG = "png", "PNG"
+    WEBP = "webp", "WebP"
+    AVIF = "avif", "AVIF"
+
+
+class PresetQuerySet(models.QuerySet["Preset"]):
+    def active(self) -> PresetQuerySet:
+        return self.filter(active=True)
+
+
+class Preset(models.Model):
+    """A named output size. Validated by the resizer's own parser, so the Lambda accepts it."""
+
+    name = models.SlugField(
+        max_length=63,
+        unique=True,
+        help_text="Used in URLs: https://<cdn>/<name>/<original key>. Lowercase, digits, - and _.",
+    )
+    width = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(contract.MAX_DIMENSION)]
+    )
+    height = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(contract.MAX_DIMENSION)],
+        help_text="Leave empty to keep the aspect ratio. Required for cover and contain.",
+    )
+    fit = models.CharField(max_length=10, choices=Fit.choices, default=Fit.INSIDE)
+    format = models.CharField(
+        max_length=10, choices=OutputFormat.choices, default=OutputFormat.ORIGINAL
+    )
+    quality = models.PositiveSmallIntegerField(
+        default=82, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    upscale = models.BooleanField(default=False, help_text="Enlarge originals smaller than this.")
+    background = models.CharField(
+        max_length=9, default="#ffffff", help_text="Padding colour for contain: #rrggbb[aa]."
+    )
+    expire_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete this preset's variants this many days after they were made "
+        "(they are remade on the next request). Empty: the site default.",
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PresetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "width", "name"]
+        permissions = [("publish_presets", "Can publish presets, routing and lifecycle to AWS")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contract_dict(self) -> dict[str, Any]:
+        """Return this preset as the contract's JSON object."""
+        return {
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "fit": self.fit,
+            "format": self.format,
+            "quality": self.quality,
+            "upscale": self.upscale,
+            "background": self.background,
+        }
+
+    def to_contract(self) -> contract.Preset:
+        """Return the resizer's Preset, validated by the resizer's own parser."""
+        config = contract.parse({"schema_version": 1, "presets": [self.contract_dict()]})
+        return config.presets[0]
+
+    def output_fingerprint(self) -> tuple[Any, ...]:
+        """Return what determines this preset's output pixels (a change makes variants stale)."""
+        return (self.width, self.height, self.fit, self.format, self.quality, self.upscale,
+                self.background)  # fmt: skip
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            self.to_contract()
+        except ConfigError as err:
+            match = _FIELD_RE.match(err.message)
+            field, message = (match.group(1), match.group(2)) if match else (None, err.message)
+            errors.setdefault(field or "__all__", []).append(message)
+        prefix = settings.IMAGEADMIN_ORIGINALS_PREFIX.strip("/").split("/")[0]
+        if self.name and prefix and self.name == prefix:
+            errors.setdefault("name", []).append(
+                f"'{self.name}' is the originals prefix; a preset cannot share it."
+            )
+        if self.active:
+            others = Preset.objects.active().exclude(pk=self.pk).count()
+            if others >= MAX_ACTIVE_PRESETS:
+                errors.setdefault("active", []).append(
+                    f"At most {MAX_ACTIVE_PRESETS} presets can be active: S3 allows "
+                    f"{S3_MAX_ROUTING_RULES} routing rules and each preset needs "
+                    f"{ROUTING_RULES_PER_PRESET}. Deactivate another preset first."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Asset(models.Model):
+    """An original image in S3 under the originals prefix."""
+
+    original = models.FileField(max_length=1024, editable=False)
+    original_name = models.CharField(
+        max_length=255, editable=False, help_text="The file name it was uploaded with."
+    )
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    format = models.CharField(max_length=10, editable=False)
+    bytes = models.PositiveBigIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    alt_text = models.CharField(max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name or self.key
+
+    @property
+    def key(self) -> str:
+        """Return the original's S3 key (what variant keys are built from)."""
+        return str(self.original.name)
+
+    def variant_key(self, preset: str, fmt: keys.KeyFormat | None = None) -> str:
+        return keys.build_variant_key(preset, self.key, fmt)
+
+    def variant_url(self, preset: str, fmt: keys.KeyFormat | None = None) -> str:
+        return keys.url_for_key(settings.IMAGEADMIN_CDN_URL, self.variant_key(preset, fmt))
+
+    def variant_size(self, preset: Preset | contract.Preset) -> tuple[int, int]:
+        """Return the variant's pixel size, computed (no S3 call) as the resizer will make it."""
+        spec = preset.to_contract() if isinstance(preset, Preset) else preset
+        return imaging.output_size(spec, self.width, self.height)
+
+
+class VariantStatus(models.TextChoices):
+    READY = "ready", "ready"
+    STALE = "stale", "stale (preset changed)"
+    FAILED = "failed", "failed"
+
+
+class Variant(models.Model):
+    """A resized copy of an asset in S3, made by the Lambda or by `generate_variants`."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="variants")
+    preset = models.ForeignKey(Preset, on_delete=models.CASCADE, related_name="variants")
+    format = models.CharField(max_length=10, blank=True, help_text="Explicit format, if any.")
+    key = models.CharField(max_length=1024, unique=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    bytes = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=VariantStatus.choices, default=VariantStatus.READY
+    )
+    generated_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["asset", "preset", "format"]
+        indexes = [models.Index(fields=["preset", "status"])]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+
+
+class Job(models.Model):
+    """A long-running task's progress, shown in the admin while the Celery worker runs it."""
+
+    kind = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * (self.done + self.failed) / self.total))
