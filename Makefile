@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-resizer test-django lint typecheck bench bench-quick clean
+.PHONY: run test chromium test-resizer test-django lint typecheck bench bench-quick clean
 
 # The venv carries its own uv, so nothing outside it is needed but a Python >= 3.12.
 $(VENV)/bin/python:
@@ -20,14 +20,24 @@ $(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/re
 run: $(STAMP)
 	$(PY) -m imageadmin.localstack
 
-test: $(STAMP) lint typecheck test-resizer test-django
+test: $(STAMP) chromium lint typecheck test-resizer test-django
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium missing and no root: browser tests will be skipped"; fi; }
 
 # The resizer's tests run without Django loaded at all.
 test-resizer: $(STAMP)
 	$(PY) -m pytest -p no:django -W ignore::pytest.PytestConfigWarning tests/resizer
 
+# The Django suite runs on SQLite, then again on PostgreSQL (127.0.0.1:5432, database test).
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-django: $(STAMP)
 	$(PY) -m pytest tests/imageadmin
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest tests/imageadmin -m "not browser"
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -461,3 +461,12 @@ def render_one(
 ) -> Rendered:
     """Render one preset of `data` (one variant per request, as the Lambda does)."""
     return render_many(data, [preset], limits, fmt, timings)[preset.name]
+
+
+def output_size(preset: Preset, width: int, height: int) -> tuple[int, int]:
+    """Return the size `preset` gives a display-oriented `width` x `height` source (no I/O).
+
+    Django uses it for width/height attributes and API answers without touching S3.
+    """
+    plan = _plan(preset, width, height)
+    return plan.canvas or plan.size

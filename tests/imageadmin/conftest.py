@@ -1,0 +1,105 @@
+"""Fixtures for the Django side: S3 on moto's server, the database, roles and a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the test
+# body are still synchronous and safe there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    engine = django_settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"imageadmin database: {engine}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_reachable() -> None:
+    """Skip the whole run, saying why, when DATABASE_URL names a server that is not there."""
+    db = django_settings.DATABASES["default"]
+    if "postgresql" not in db["ENGINE"]:
+        return
+    import psycopg
+
+    try:
+        psycopg.connect(
+            host=db.get("HOST") or "127.0.0.1",
+            port=db.get("PORT") or 5432,
+            user=db.get("USER") or "postgres",
+            dbname=db.get("NAME") or "postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.OperationalError as err:
+        pytest.skip(f"PostgreSQL named by DATABASE_URL is not reachable: {err}")
+
+
+@pytest.fixture(autouse=True)
+def s3_bucket(settings: Any, s3_endpoint: str, bucket: str) -> Iterator[str]:
+    """Point Django's storage and imageadmin.storage at a fresh bucket on moto's server."""
+    from imageadmin import storage
+
+    settings.AWS_S3_ENDPOINT_URL = s3_endpoint
+    settings.IMAGEADMIN_BUCKET = bucket
+    options = dict(settings.STORAGES["default"]["OPTIONS"])
+    options.update(bucket_name=bucket, endpoint_url=s3_endpoint)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": options},
+    }
+    storage.client.cache_clear()
+    yield bucket
+    storage.client.cache_clear()
+
+
+@pytest.fixture
+def editor(django_user_model: Any) -> Any:
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("editor", "editor@example.com", "editor-pass")
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+@pytest.fixture
+def preset_admin(django_user_model: Any) -> Any:
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("padmin", "padmin@example.com", "padmin-pass")
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name="Preset admins"))
+    return user
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Launch Debian's Chromium: Playwright cannot download its own browser here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": _chromium(),
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
