@@ -24,17 +24,41 @@ def _progress[T](items: Sequence[T], enabled: bool) -> Iterable[T]:
     return bar
 
 
+class UsageError(Exception):
+    """A command-line mistake: reported in one line, exit status 2, no traceback."""
+
+
 def _select(config: Config, names: Sequence[str]) -> list[Preset]:
     if not names:
         return list(config.presets)
-    chosen = []
-    for name in names:
+    chosen: list[Preset] = []
+    for name in dict.fromkeys(names):  # a repeated --preset renders once
         preset = config.get(name)
         if preset is None:
             known = ", ".join(p.name for p in config.presets)
-            raise SystemExit(f"render: unknown preset {name!r} (known: {known})")
+            raise UsageError(f"unknown preset {name!r} (known: {known})")
         chosen.append(preset)
     return chosen
+
+
+def _check_names(files: Sequence[Path]) -> None:
+    """Refuse two inputs that would write the same output (out/<preset>/<file name>)."""
+    seen: dict[str, Path] = {}
+    for path in files:
+        other = seen.setdefault(path.name, path)
+        if other != path:
+            raise UsageError(f"{other} and {path} would both be written as {path.name}")
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write `data` to `target` through a .part file: never a half-written file under its name."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def render_files(
@@ -53,19 +77,20 @@ def render_files(
     for path in _progress(files, progress):
         try:
             data = path.read_bytes()
-            rendered = imaging.render_many(data, presets, config.limits, fmt)
         except OSError as err:
-            yield path, f"cannot read: {err.strerror}"
+            yield path, f"cannot read: {err.strerror or err}"
             continue
+        try:
+            rendered = imaging.render_many(data, presets, config.limits, fmt)
         except ResizerError as err:
             yield path, f"{err.code}: {err.message}"
             continue
-        for name, result in rendered.items():
-            target = out / keys.build_variant_key(name, path.name, fmt)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".part")
-            tmp.write_bytes(result.data)
-            tmp.replace(target)  # never leave a half-written file under the final name
+        try:
+            for name, result in rendered.items():
+                _write(out / keys.build_variant_key(name, path.name, fmt), result.data)
+        except OSError as err:
+            yield path, f"cannot write: {err.strerror or err}"
+            continue
         yield path, None
 
 
@@ -86,10 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         config = load_file(args.presets) if args.presets else DEFAULT_CONFIG
-    except ResizerError as err:
-        print(f"render: {err.message}", file=sys.stderr)
+        presets = _select(config, args.preset)
+        _check_names(args.files)
+    except (ResizerError, UsageError) as err:
+        print(f"render: {err}", file=sys.stderr)
         return 2
-    presets = _select(config, args.preset)
     show_bar = not args.quiet and len(args.files) > 1
     results = render_files(args.files, args.out, config, presets, args.format, show_bar)
     errors = [(path, error) for path, error in results if error]  # printed after the bar

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TextIO
 from urllib.parse import parse_qs
@@ -78,6 +79,8 @@ class Settings:
             ttl = float(env.get("PRESETS_TTL", "60"))
         except ValueError as err:
             raise ConfigError("environment variable PRESETS_TTL must be a number") from err
+        if not math.isfinite(ttl) or ttl < 0:
+            raise ConfigError(f"PRESETS_TTL must be a number of seconds >= 0, got {ttl}")
         return cls(
             bucket=bucket,
             url=url,
@@ -96,14 +99,29 @@ class MethodNotAllowed(ResizerError):
     status = 405
     code = "method_not_allowed"
 
+    def headers(self) -> dict[str, str]:
+        return {"Allow": "GET, HEAD"}
+
 
 def log_line(record: Mapping[str, Any], stream: TextIO | None = None) -> None:
     """Write one structured log line (CloudWatch keeps stdout)."""
     print(json.dumps(record, default=str), file=stream or sys.stdout, flush=True)
 
 
-def presets_source(settings: Settings, client: s3.S3Client) -> ConfigSource:
-    """Return where presets come from: S3 (refreshed), PRESETS_FILE, bundled file, defaults."""
+def _log_refresh_failure(err: Exception) -> None:
+    log_line({"level": "error", "event": "presets_refresh_failed", "error": str(err)})
+
+
+def presets_source(
+    settings: Settings,
+    client: s3.S3Client,
+    on_error: Callable[[Exception], None] = _log_refresh_failure,
+    clock: Callable[[], float] = time.monotonic,
+) -> ConfigSource:
+    """Return where presets come from: S3 (refreshed), PRESETS_FILE, bundled file, defaults.
+
+    `on_error` hears about a later S3 copy that failed to load (the last good one stays).
+    """
     if settings.presets_s3_key:
         bucket = settings.presets_bucket or settings.bucket
         key = settings.presets_s3_key
@@ -111,11 +129,8 @@ def presets_source(settings: Settings, client: s3.S3Client) -> ConfigSource:
         def fetch(etag: str | None) -> tuple[bytes, str] | None:
             return s3.get_if_changed(client, bucket, key, etag)
 
-        def on_error(err: Exception) -> None:
-            log_line({"level": "error", "event": "presets_refresh_failed", "error": str(err)})
-
         return RefreshingConfig(
-            fetch, f"s3://{bucket}/{key}", ttl=settings.presets_ttl, on_error=on_error
+            fetch, f"s3://{bucket}/{key}", ttl=settings.presets_ttl, on_error=on_error, clock=clock
         )
     if settings.presets_file:
         return StaticConfig(load_file(settings.presets_file))
@@ -142,10 +157,19 @@ def _query_key(event: Mapping[str, Any]) -> str:
 
 
 def _method(event: Mapping[str, Any]) -> str:
+    """Return the HTTP method: `httpMethod` (payload 1.0) or `requestContext.http` (2.0)."""
     method = event.get("httpMethod")
     if method is None:
-        method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
+        http = (event.get("requestContext") or {}).get("http") or {}
+        method = http.get("method", "GET")
     return str(method).upper()
+
+
+def _content_type(data: bytes) -> str:
+    try:
+        return imaging.CONTENT_TYPES.get(imaging.sniff_format(data), "application/octet-stream")
+    except ResizerError:
+        return "application/octet-stream"
 
 
 def error_response(err: ResizerError) -> dict[str, Any]:
@@ -155,8 +179,9 @@ def error_response(err: ResizerError) -> dict[str, Any]:
     return {"statusCode": err.status, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
-def _internal_error() -> dict[str, Any]:
-    body = json.dumps({"code": "internal_error", "message": "internal error"})
+def _internal_error(request_id: str | None) -> dict[str, Any]:
+    message = "internal error" + (f" (request id {request_id})" if request_id else "")
+    body = json.dumps({"code": "internal_error", "message": message})
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
     return {"statusCode": 500, "headers": headers, "body": body, "isBase64Encoded": False}
 
@@ -164,10 +189,19 @@ def _internal_error() -> dict[str, Any]:
 class Resizer:
     """Holds what lives for the container: settings, the S3 client and the presets source."""
 
-    def __init__(self, settings: Settings, client: s3.S3Client, config: ConfigSource) -> None:
+    def __init__(
+        self, settings: Settings, client: s3.S3Client, config: ConfigSource | None = None
+    ) -> None:
         self.settings = settings
         self.client = client
+        self._config_errors: list[str] = []
+        if config is None:
+            config = presets_source(settings, client, on_error=self._config_failed)
         self.config = config
+
+    def _config_failed(self, err: Exception) -> None:
+        # Reported on the request's own log line, so each request still writes exactly one.
+        self._config_errors.append(str(err))
 
     def _redirect(self, key: str) -> dict[str, Any]:
         return {
@@ -198,11 +232,16 @@ class Resizer:
     def handle(self, event: Mapping[str, Any], log: dict[str, Any]) -> dict[str, Any]:
         """Make the variant the event asks for (unless it exists) and answer."""
         method = _method(event)
+        log["method"] = method
         if method not in ("GET", "HEAD"):
             raise MethodNotAllowed(f"method {method} is not allowed; use GET")
         key = _query_key(event)
         log["key"] = key
         config = self.config.get()
+        if self._config_errors:
+            log["level"] = "error"
+            log["presets_error"] = "; ".join(self._config_errors)
+            self._config_errors.clear()
         request = keys.parse_variant_key(key, config.names)
         preset = config.get(request.preset)
         assert preset is not None  # parse_variant_key checked the name
@@ -222,11 +261,11 @@ class Resizer:
                     data = s3.get_object(self.client, bucket, key, DIRECT_RAW_LIMIT)
                 except TooLarge:
                     return self._redirect(key)  # over the payload limit: let the CDN serve it
-                fmt = imaging.sniff_format(data)
-                content_type = imaging.CONTENT_TYPES.get(fmt, "application/octet-stream")
                 log["bytes_out"] = len(data)
-                return self._direct(data, content_type, config.cache_control, method == "HEAD")
+                head = method == "HEAD"
+                return self._direct(data, _content_type(data), config.cache_control, head)
             return self._redirect(key)
+        log["existed"] = False
 
         start = time.perf_counter()
         original = s3.get_object(self.client, bucket, request.original_key, config.limits.max_bytes)
@@ -255,8 +294,7 @@ def get_resizer() -> Resizer:
     global _resizer
     if _resizer is None:
         settings = Settings.from_env(os.environ)
-        client = s3.make_client()
-        _resizer = Resizer(settings, client, presets_source(settings, client))
+        _resizer = Resizer(settings, s3.make_client())
     return _resizer
 
 
@@ -271,10 +309,15 @@ def handle_event(
 ) -> dict[str, Any]:
     """Answer one API Gateway (v1/v2) or Function URL event; log one JSON line."""
     started = time.perf_counter()
-    log: dict[str, Any] = {"level": "info"}
     request_id = getattr(context, "aws_request_id", None)
-    if request_id:
-        log["request_id"] = request_id
+    log: dict[str, Any] = {
+        "level": "info",
+        "request_id": request_id,
+        "key": None,
+        "preset": None,
+        "bytes_in": 0,
+        "bytes_out": 0,
+    }
     try:
         response = (resizer or get_resizer()).handle(event, log)
     except ResizerError as err:
@@ -283,8 +326,10 @@ def handle_event(
         log["message"] = err.message
         if err.status >= 500:
             log["level"] = "error"
+            if err.__cause__ is not None:
+                log["cause"] = repr(err.__cause__)
     except Exception as err:
-        response = _internal_error()
+        response = _internal_error(request_id)
         log["level"] = "error"
         log["code"] = "internal_error"
         log["error"] = "".join(traceback.format_exception(err))

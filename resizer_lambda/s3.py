@@ -2,7 +2,7 @@
 
 A missing object becomes `OriginalNotFound` (or False / None where absence is normal); throttling
 and timeouts that outlast botocore's bounded retries become `Unavailable` (503 + Retry-After);
-everything else re-raises untouched and ends as a logged 500.
+everything else (AccessDenied, NoSuchBucket, ...) re-raises untouched and ends as a logged 500.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    IncompleteReadError,
     ReadTimeoutError,
+    ResponseStreamingError,
 )
 
 from resizer_lambda.errors import ConfigError, OriginalNotFound, TooLarge, Unavailable
@@ -28,33 +30,56 @@ else:
 
 __all__ = ["S3Client", "exists", "get_if_changed", "get_object", "make_client", "put_object"]
 
+# Only a missing *key* is "not found": NoSuchBucket is also a 404, but it is a deployment
+# mistake that must surface as a logged 500, not as a client-facing 404. HEAD responses have no
+# body, so botocore reports their code as the bare status ("404").
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 _RETRYABLE = {
     "SlowDown",
     "Throttling",
     "ThrottlingException",
+    "503",
     "RequestTimeout",
     "RequestTimeTooSkewed",
     "ServiceUnavailable",
     "InternalError",
-    "503",
     "500",
 }
-_TRANSIENT = (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError)
+_TRANSIENT = (
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ResponseStreamingError,
+    IncompleteReadError,
+)
+# Bounded so that a throttled or silent S3 ends in our 503 rather than in API Gateway's own 504
+# (its integration timeout is 29 s): 3 x (2 s + 5 s) plus at most 3 s of backoff per call. The
+# read timeout is per socket read, not per transfer, so large originals still download.
+ATTEMPTS = 3  # total, the first try included
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 5.0
 
 
-def make_client() -> S3Client:
+def make_client(
+    endpoint_url: str | None = None,
+    *,
+    attempts: int = ATTEMPTS,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    read_timeout: float = READ_TIMEOUT,
+) -> S3Client:
     """Return an S3 client with bounded retries and timeouts.
 
     boto3 honours AWS_ENDPOINT_URL_S3 by itself, which is how tests and the local stack point
-    the Lambda at a local S3 server.
+    the Lambda at a local S3 server; `endpoint_url` overrides it. `attempts` counts every try
+    (botocore's `max_attempts` would count retries only, one fewer than it reads).
     """
     config = BotoConfig(
-        retries={"max_attempts": 3, "mode": "standard"},
-        connect_timeout=3,
-        read_timeout=10,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
     )
-    return boto3.client("s3", config=config)
+    return boto3.client("s3", endpoint_url=endpoint_url, config=config)
 
 
 def _code(err: ClientError) -> str:
@@ -65,12 +90,18 @@ def _status(err: ClientError) -> int:
     return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
-def _unavailable(what: str, err: Exception) -> Unavailable:
-    return Unavailable(f"S3 did not answer in time for {what}; retry shortly")
+def _is_not_found(err: ClientError) -> bool:
+    return _code(err) in _NOT_FOUND
 
 
 def _is_retryable(err: ClientError) -> bool:
     return _code(err) in _RETRYABLE or _status(err) in (500, 503)
+
+
+def _unavailable(what: str, err: Exception) -> Unavailable:
+    if isinstance(err, ClientError):
+        return Unavailable(f"S3 is busy ({_code(err)}) {what}; retry shortly")
+    return Unavailable(f"S3 did not answer in time {what}; retry shortly")
 
 
 def get_object(client: S3Client, bucket: str, key: str, max_bytes: int) -> bytes:
@@ -80,17 +111,19 @@ def get_object(client: S3Client, bucket: str, key: str, max_bytes: int) -> bytes
         length = int(response.get("ContentLength", 0))
         body = response["Body"]
         if length > max_bytes:
-            body.close()
+            body.close()  # drop the connection rather than download what we will refuse
             raise TooLarge(f"the original is {length} bytes; the limit is {max_bytes}")
         data: bytes = body.read()
     except ClientError as err:
-        if _code(err) in _NOT_FOUND or _status(err) == 404:
+        if _is_not_found(err):
             raise OriginalNotFound(f"no original at {key!r}") from err
         if _is_retryable(err):
             raise _unavailable(f"reading {key!r}", err) from err
         raise
     except _TRANSIENT as err:
         raise _unavailable(f"reading {key!r}", err) from err
+    if len(data) > max_bytes:  # no trustworthy Content-Length: check what arrived
+        raise TooLarge(f"the original is {len(data)} bytes; the limit is {max_bytes}")
     return data
 
 
@@ -98,12 +131,14 @@ def exists(client: S3Client, bucket: str, key: str) -> bool:
     """Return whether `key` exists.
 
     Without s3:ListBucket, S3 answers 403 rather than 404 for a missing key; both mean "not
-    there" here: if the role really cannot read, the following put fails loudly anyway.
+    there" here: if the role really cannot read, the following get fails loudly anyway. A
+    missing bucket also reads as "not there" (a HEAD has no error body to tell them apart); the
+    following get names it.
     """
     try:
         client.head_object(Bucket=bucket, Key=key)
     except ClientError as err:
-        if _code(err) in _NOT_FOUND or _status(err) in (403, 404):
+        if _is_not_found(err) or _status(err) in (403, 404):
             return False
         if _is_retryable(err):
             raise _unavailable(f"checking {key!r}", err) from err
@@ -145,16 +180,18 @@ def get_if_changed(
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if etag:
         kwargs["IfNoneMatch"] = etag
+    where = f"s3://{bucket}/{key}"
     try:
         response = client.get_object(**kwargs)
+        body: bytes = response["Body"].read()
     except ClientError as err:
         if _status(err) == 304 or _code(err) == "304":
             return None
-        if _code(err) in _NOT_FOUND or _status(err) == 404:
-            raise ConfigError(f"no presets object at s3://{bucket}/{key}") from err
+        if _is_not_found(err):
+            raise ConfigError(f"no presets object at {where} (PRESETS_S3_KEY)") from err
         if _is_retryable(err):
-            raise _unavailable(f"reading s3://{bucket}/{key}", err) from err
+            raise _unavailable(f"reading {where}", err) from err
         raise
     except _TRANSIENT as err:
-        raise _unavailable(f"reading s3://{bucket}/{key}", err) from err
-    return response["Body"].read(), str(response.get("ETag", ""))
+        raise _unavailable(f"reading {where}", err) from err
+    return body, str(response.get("ETag", ""))
