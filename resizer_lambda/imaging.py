@@ -9,7 +9,7 @@ The pipeline for one original and one or more presets:
 3. decode once: for JPEG, `draft` lets libjpeg scale in the DCT domain to the smallest power-of-two
    size that is still >= REDUCING_GAP x the largest output; other formats decode in full;
 4. per preset: resize (LANCZOS with Pillow's `reducing_gap`), crop or pad for the fit, transpose,
-   convert to sRGB, flatten alpha for JPEG, encode with no metadata.
+   convert to sRGB (`resizer_lambda.colour`), flatten alpha for JPEG, encode with no metadata.
 
 Animated GIF/WebP/AVIF inputs give their first frame. GIF sources become PNG when the preset keeps
 the original format (GIF is a poor output format for resized photos).
@@ -17,16 +17,17 @@ the original format (GIF is a poor output format for resized photos).
 
 from __future__ import annotations
 
+import importlib
 import io
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import Image, ImageFile
 
+from resizer_lambda.colour import ColourManager
 from resizer_lambda.errors import CorruptImage, TooLarge, UnsupportedFormat
 from resizer_lambda.presets import Limits, Preset
 
@@ -44,6 +45,9 @@ CONTENT_TYPES = {
     "avif": "image/avif",
 }
 _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "avif": "AVIF"}
+# The largest side each encoder can write (PNG's limit is far beyond any pixel limit).
+_MAX_SIDE = {"jpeg": 65_500, "webp": 16_383, "avif": 65_536}
+_PLUGINS = {"jpeg": "Jpeg", "png": "Png", "webp": "WebP", "gif": "Gif", "avif": "Avif"}
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -58,12 +62,17 @@ _ORIENTATION_TAG = 0x0112
 
 @dataclass(frozen=True)
 class Rendered:
-    """One encoded output image."""
+    """One encoded output image.
+
+    `decoded` is the size of the source as decoded (stored orientation): smaller than the
+    header's when JPEG DCT-domain scaling did part of the reduction. For logs and tests.
+    """
 
     data: bytes
     width: int
     height: int
     format: str
+    decoded: tuple[int, int] | None = None
 
     @property
     def content_type(self) -> str:
@@ -80,11 +89,14 @@ class SourceInfo:
     orientation: int
 
 
+_Box = tuple[float, float, float, float]
+
+
 @dataclass(frozen=True)
 class _Plan:
     """How to make one output: a source-space crop box, a resize size, and a final canvas."""
 
-    box: tuple[float, float, float, float]  # in display orientation, source pixels
+    box: _Box  # in display orientation, source pixels
     size: tuple[int, int]  # resized size in display orientation
     canvas: tuple[int, int] | None  # pad to this (contain), else None
 
@@ -130,11 +142,14 @@ def _open(data: bytes, limits: Limits) -> tuple[ImageFile.ImageFile, str]:
     _load_plugin(fmt)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Bomb warnings (our own limit applies below) and "Corrupt EXIF data" log noise.
+            warnings.simplefilter("ignore")
             im = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]])
-    except Image.DecompressionBombError as err:
-        raise TooLarge(f"the original's dimensions exceed the pixel limit: {err}") from err
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
+    except Image.DecompressionBombError as err:  # Pillow's own cap, 2 x MAX_IMAGE_PIXELS
+        raise TooLarge(
+            f"the original's dimensions exceed the pixel limit ({limits.max_pixels}): {err}"
+        ) from err
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as err:  # AVIF: RuntimeError
         raise CorruptImage(f"the original is not a readable {fmt.upper()} image") from err
     width, height = im.size
     if width * height > limits.max_pixels:
@@ -148,22 +163,21 @@ def _open(data: bytes, limits: Limits) -> tuple[ImageFile.ImageFile, str]:
 
 
 def _load_plugin(fmt: str) -> None:
-    # Import only the plugin needed: Image.init() would import every plugin (cold start).
-    if fmt == "jpeg":
-        from PIL import JpegImagePlugin  # noqa: F401
-    elif fmt == "png":
-        from PIL import PngImagePlugin  # noqa: F401
-    elif fmt == "gif":
-        from PIL import GifImagePlugin  # noqa: F401
-    elif fmt == "webp":
-        from PIL import WebPImagePlugin  # noqa: F401
-    elif fmt == "avif":
-        from PIL import AvifImagePlugin  # noqa: F401
+    """Import only the plugin needed: Image.init() would import every plugin (cold start)."""
+    plugin = importlib.import_module(f"PIL.{_PLUGINS[fmt]}ImagePlugin")
+    if not getattr(plugin, "SUPPORTED", True):  # WebP and AVIF are optional in Pillow builds
+        raise UnsupportedFormat(f"this resizer's Pillow was built without {fmt.upper()} support")
 
 
 def _orientation(im: Image.Image) -> int:
+    # PNG's getexif() decodes the whole image to look for an eXIf chunk after the pixel data;
+    # only one before it counts here, so that probing and planning never decode.
+    if im.format == "PNG" and "exif" not in im.info:
+        return 1
     try:
-        value = im.getexif().get(_ORIENTATION_TAG, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" would only be log noise
+            value = im.getexif().get(_ORIENTATION_TAG, 1)
     except Exception:  # a broken EXIF block must not make the image unusable
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
@@ -211,29 +225,24 @@ def _plan(preset: Preset, width: int, height: int) -> _Plan:
     return _Plan(box=full, size=size, canvas=canvas)
 
 
+# Display box (x0, y0, x1, y1) -> stored box, for a w x h display image, per EXIF orientation.
+_STORED_BOX: dict[int, Callable[[float, float, float, float, float, float], _Box]] = {
+    2: lambda x0, y0, x1, y1, w, h: (w - x1, y0, w - x0, y1),
+    3: lambda x0, y0, x1, y1, w, h: (w - x1, h - y1, w - x0, h - y0),
+    4: lambda x0, y0, x1, y1, w, h: (x0, h - y1, x1, h - y0),
+    5: lambda x0, y0, x1, y1, w, h: (y0, x0, y1, x1),
+    6: lambda x0, y0, x1, y1, w, h: (y0, w - x1, y1, w - x0),
+    7: lambda x0, y0, x1, y1, w, h: (h - y1, w - x1, h - y0, w - x0),
+    8: lambda x0, y0, x1, y1, w, h: (h - y1, x0, h - y0, x1),
+}
+
+
 def _to_stored(
     plan: _Plan, orientation: int, width: int, height: int
-) -> tuple[tuple[float, float, float, float], tuple[int, int]]:
+) -> tuple[_Box, tuple[int, int]]:
     """Map a display-space box and size to stored (pre-transpose) orientation."""
-    x0, y0, x1, y1 = plan.box
-    w, h = float(width), float(height)  # display dimensions
-    # Display coordinates -> stored coordinates for each EXIF orientation.
-    if orientation == 2:
-        box = (w - x1, y0, w - x0, y1)
-    elif orientation == 3:
-        box = (w - x1, h - y1, w - x0, h - y0)
-    elif orientation == 4:
-        box = (x0, h - y1, x1, h - y0)
-    elif orientation == 5:
-        box = (y0, x0, y1, x1)
-    elif orientation == 6:
-        box = (y0, w - x1, y1, w - x0)
-    elif orientation == 7:
-        box = (h - y1, w - x1, h - y0, w - x0)
-    elif orientation == 8:
-        box = (h - y1, x0, h - y0, x1)
-    else:
-        box = plan.box
+    to_stored = _STORED_BOX.get(orientation)
+    box = plan.box if to_stored is None else to_stored(*plan.box, float(width), float(height))
     size = (plan.size[1], plan.size[0]) if orientation >= 5 else plan.size
     return box, size
 
@@ -241,98 +250,28 @@ def _to_stored(
 def _normalise_mode(im: Image.Image) -> Image.Image:
     """Return `im` in a mode that resizes and encodes correctly (L, LA, RGB or RGBA)."""
     mode = im.mode
+    # A tRNS colour key (PNG L/RGB/I;16, GIF palettes) becomes a real alpha channel.
+    keyed = "transparency" in im.info
+    if mode in ("L", "RGB") and keyed:
+        return im.convert("LA" if mode == "L" else "RGBA")
     if mode in ("L", "RGB", "RGBA", "LA"):
         return im
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        # convert("L") would clamp 16-bit values at 255; scale the range instead.
-        return im.point(lambda v: v * (1 / 257)).convert("L")
-    if mode == "F":
-        return im.point(lambda v: v * 255).convert("L")
     if mode == "1":
         return im.convert("L")
+    if mode.startswith("I"):  # 16-bit greyscale PNG (I;16) or 32-bit I
+        # convert("L") would clamp 16-bit values at 255; scale the range instead, rounding.
+        grey = im.point(lambda v: v * (1 / 257) + 0.5).convert("L")
+        if keyed:
+            grey.putalpha(im.convert("LA").getchannel("A"))
+        return grey
     if mode == "P":
-        has_alpha = "transparency" in im.info or (
-            im.palette is not None and im.palette.mode == "RGBA"
-        )
-        return im.convert("RGBA" if has_alpha else "RGB")
-    if mode == "PA":
+        palette_alpha = im.palette is not None and im.palette.mode == "RGBA"
+        return im.convert("RGBA" if keyed or palette_alpha else "RGB")
+    if mode in ("PA", "RGBa"):
         return im.convert("RGBA")
     if mode == "La":
         return im.convert("LA")
-    if mode == "RGBa":
-        return im.convert("RGBA")
-    return im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
-
-
-class _ColourManager:
-    """Convert ICC-tagged images to sRGB; built once per source, applied per output.
-
-    RGB sources are converted after resizing (the same result on far fewer pixels); CMYK
-    sources are converted before, since nothing downstream handles CMYK.
-    """
-
-    def __init__(self, icc: bytes | None) -> None:
-        self._profile: Any = None
-        self._space = ""
-        self._transforms: dict[str, Any] = {}
-        if not icc:
-            return
-        from PIL import ImageCms  # imported lazily: untagged images never pay for it
-
-        try:
-            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            description = (ImageCms.getProfileDescription(profile) or "").strip().lower()
-            space = profile.profile.xcolor_space.strip()
-        except (OSError, ImageCms.PyCMSError, AttributeError):
-            return  # an unreadable profile: treat the pixels as sRGB, as browsers do
-        if space == "RGB" and description.startswith("srgb"):
-            return  # already sRGB: skip a near-identity transform
-        self._profile = profile
-        self._space = space
-
-    def _apply(self, im: Image.Image, in_mode: str) -> Image.Image:
-        from PIL import ImageCms
-
-        transform = self._transforms.get(in_mode)
-        if transform is None:
-            transform = ImageCms.buildTransform(
-                self._profile,
-                ImageCms.createProfile("sRGB"),
-                in_mode,
-                "RGB",
-                renderingIntent=ImageCms.Intent.PERCEPTUAL,
-            )
-            self._transforms[in_mode] = transform
-        out = ImageCms.applyTransform(im, transform)
-        assert out is not None
-        return out
-
-    def cmyk_to_srgb(self, im: Image.Image) -> Image.Image:
-        """Return a CMYK image as sRGB, through its profile when it has a CMYK one."""
-        if self._profile is not None and self._space == "CMYK":
-            try:
-                return self._apply(im, "CMYK")
-            except Exception:
-                pass  # a profile LittleCMS cannot use: fall back to the naive conversion
-        return im.convert("RGB")
-
-    def to_srgb(self, im: Image.Image) -> Image.Image:
-        """Return an RGB/RGBA output converted from the source profile to sRGB."""
-        if self._profile is None or self._space != "RGB" or im.mode not in ("RGB", "RGBA"):
-            return im
-        if im.mode == "RGBA":
-            alpha = im.getchannel("A")
-            out = self._apply(im.convert("RGB"), "RGB")
-            out.putalpha(alpha)
-            return out
-        return self._apply(im, "RGB")
-
-
-def _parse_colour(value: str) -> tuple[int, int, int, int]:
-    value = value.lstrip("#")
-    r, g, b = int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
-    a = int(value[6:8], 16) if len(value) == 8 else 255
-    return r, g, b, a
+    return im.convert("RGB")  # CMYK without a profile, YCbCr, RGBX
 
 
 def _output_format(source_format: str, preset: Preset, fmt: str | None) -> str:
@@ -346,40 +285,72 @@ def _output_format(source_format: str, preset: Preset, fmt: str | None) -> str:
 def _finish(im: Image.Image, preset: Preset, out_format: str, plan: _Plan) -> Image.Image:
     """Pad for `contain`, flatten alpha where the output cannot carry it."""
     if plan.canvas is not None:
-        bg = _parse_colour(preset.background)
-        canvas_mode = "RGBA" if (bg[3] < 255 or im.mode in ("RGBA", "LA")) else "RGB"
-        canvas = Image.new(canvas_mode, plan.canvas, bg if canvas_mode == "RGBA" else bg[:3])
+        hex_ = preset.background.lstrip("#") + ("" if len(preset.background) == 9 else "ff")
+        bg = tuple(int(hex_[i : i + 2], 16) for i in range(0, 8, 2))
         offset = ((plan.canvas[0] - im.width) // 2, (plan.canvas[1] - im.height) // 2)
-        if im.mode in ("RGBA", "LA"):
-            layer = Image.new("RGBA", plan.canvas, (0, 0, 0, 0))
-            layer.paste(im.convert("RGBA"), offset)
-            canvas = Image.alpha_composite(canvas.convert("RGBA"), layer)
-        else:
-            canvas.paste(im.convert(canvas_mode), offset)
-        im = canvas
+        canvas = Image.new("RGBA", plan.canvas, bg)
+        canvas.alpha_composite(im.convert("RGBA"), offset)
+        keep_alpha = bg[3] < 255 or im.mode in ("RGBA", "LA")
+        im = canvas if keep_alpha else canvas.convert("RGB")
     if out_format == "jpeg" and im.mode in ("RGBA", "LA"):
-        background = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(background, im.convert("RGBA")).convert("RGB")
+        flat = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        flat.alpha_composite(im.convert("RGBA"))
+        im = flat.convert("L" if im.mode == "LA" else "RGB")
     return im
 
 
 def encode(im: Image.Image, out_format: str, quality: int) -> bytes:
     """Encode `im` with no metadata (no EXIF, GPS, ICC or text chunks)."""
+    params: dict[str, dict[str, object]] = {
+        "jpeg": {"quality": quality, "optimize": True},
+        "png": {"compress_level": PNG_COMPRESS_LEVEL},
+        "webp": {"quality": quality, "method": WEBP_METHOD},
+        "avif": {"quality": quality, "speed": AVIF_SPEED},
+    }
+    if out_format not in params:  # pragma: no cover - the contract and key grammar check it
+        raise UnsupportedFormat(f"cannot encode {out_format!r}")
+    _load_plugin(out_format)
     im.info = {}  # resize/convert copy `info`; some encoders default to writing it
     buf = io.BytesIO()
-    if out_format == "jpeg":
-        im.save(buf, "JPEG", quality=quality, optimize=True)
-    elif out_format == "png":
-        im.save(buf, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-    elif out_format == "webp":
-        _load_plugin("webp")
-        im.save(buf, "WEBP", quality=quality, method=WEBP_METHOD)
-    elif out_format == "avif":
-        _load_plugin("avif")
-        im.save(buf, "AVIF", quality=quality, speed=AVIF_SPEED)
-    else:  # pragma: no cover - formats are validated by the contract and the key grammar
-        raise UnsupportedFormat(f"cannot encode {out_format!r}")
+    im.save(buf, _PIL_FORMATS[out_format], **params[out_format])
     return buf.getvalue()
+
+
+def _decode(
+    im: ImageFile.ImageFile, source_format: str, plans: Sequence[_Plan]
+) -> tuple[Image.Image, ColourManager, tuple[float, float]]:
+    """Decode once; return the RGB(A)/L(A) pixels, their colour manager and the source extent.
+
+    For JPEG, decode at the smallest DCT scale that keeps every output REDUCING_GAP x away.
+    The extent is where the source's right and bottom edges fall in the decoded image: W / scale,
+    which is not the decoded size ceil(W / scale) when W is not a multiple of the scale.
+    """
+    extent: tuple[float, float] = im.size
+    if source_format == "jpeg":
+        scale = max(
+            min(1.0, max(p.size[0] / (p.box[2] - p.box[0]), p.size[1] / (p.box[3] - p.box[1])))
+            for p in plans
+        )
+        w, h = im.size
+        want = (
+            min(w, int(w * scale * REDUCING_GAP) + 1),
+            min(h, int(h * scale * REDUCING_GAP) + 1),
+        )
+        drafted = im.draft(im.mode if im.mode in ("RGB", "L", "CMYK") else None, want)
+        if drafted is not None:
+            extent = drafted[1][2], drafted[1][3]
+    icc = im.info.get("icc_profile")
+    try:
+        im.load()
+    except Image.DecompressionBombError as err:
+        raise TooLarge(f"the original's dimensions exceed the pixel limit: {err}") from err
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError, MemoryError) as err:
+        raise CorruptImage(
+            f"the original {source_format.upper()} image is truncated or corrupt"
+        ) from err
+    colour = ColourManager(icc if isinstance(icc, bytes) else None)
+    base = colour.cmyk_to_srgb(im) if im.mode == "CMYK" else _normalise_mode(im)
+    return base, colour, extent
 
 
 def render_many(
@@ -398,43 +369,27 @@ def render_many(
     if orientation >= 5:
         width, height = height, width
     plans = [_plan(p, width, height) for p in presets]
+    formats = [_output_format(source_format, p, fmt) for p in presets]
+    for plan, out_format in zip(plans, formats, strict=True):
+        out_w, out_h = plan.canvas or plan.size  # a width-only preset on a very tall original
+        if max(out_w, out_h) > _MAX_SIDE.get(out_format, 2**31):
+            raise TooLarge(
+                f"the {out_w}x{out_h} output is too large for {out_format.upper()} "
+                f"(at most {_MAX_SIDE[out_format]} pixels a side)"
+            )
 
-    # Decode once, at the smallest DCT scale that keeps every output REDUCING_GAP x away.
+    stored_w, stored_h = im.size  # before draft() shrinks it
     with _timed(timings, "decode"):
-        if source_format == "jpeg":
-            scale = max(
-                min(1.0, max(p.size[0] / (p.box[2] - p.box[0]), p.size[1] / (p.box[3] - p.box[1])))
-                for p in plans
-            )
-            stored_w, stored_h = im.size
-            want = (
-                min(stored_w, int(stored_w * scale * REDUCING_GAP) + 1),
-                min(stored_h, int(stored_h * scale * REDUCING_GAP) + 1),
-            )
-            im.draft(im.mode if im.mode in ("RGB", "L", "CMYK") else None, want)
-        icc = im.info.get("icc_profile")
-        try:
-            im.load()
-        except Image.DecompressionBombError as err:
-            raise TooLarge(f"the original's dimensions exceed the pixel limit: {err}") from err
-        except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as err:
-            raise CorruptImage(
-                f"the original {source_format.upper()} image is truncated or corrupt"
-            ) from err
-        colour = _ColourManager(icc if isinstance(icc, bytes) else None)
-        base = colour.cmyk_to_srgb(im) if im.mode == "CMYK" else _normalise_mode(im)
+        base, colour, extent = _decode(im, source_format, plans)
     # draft() may have decoded a smaller image than the header says: scale the boxes.
-    header_w, header_h = (width, height) if orientation < 5 else (height, width)
-    decoded_w, decoded_h = base.size
-    sx, sy = decoded_w / header_w, decoded_h / header_h
+    sx, sy = extent[0] / stored_w, extent[1] / stored_h
 
     results: dict[str, Rendered] = {}
-    for preset, plan in zip(presets, plans, strict=True):
-        out_format = _output_format(source_format, preset, fmt)
+    for preset, plan, out_format in zip(presets, plans, formats, strict=True):
         box, size = _to_stored(plan, orientation, width, height)
         box = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
         with _timed(timings, "resize"):
-            if size == base.size and box == (0.0, 0.0, float(decoded_w), float(decoded_h)):
+            if size == base.size and box == (0.0, 0.0, *map(float, base.size)):
                 out = base.copy()
             else:
                 out = base.resize(
@@ -447,7 +402,7 @@ def render_many(
         with _timed(timings, "encode"):
             encoded = encode(out, out_format, preset.quality)
         results[preset.name] = Rendered(
-            data=encoded, width=out.width, height=out.height, format=out_format
+            data=encoded, width=out.width, height=out.height, format=out_format, decoded=base.size
         )
     return results
 

@@ -127,6 +127,7 @@ INVALID = [
     (_with("presets.0.background", "white"), "presets[0].background"),
     (_with("presets.0.colour", "red"), "presets[0]"),
     (_with("limits", {"max_source_pixels": 0}), "limits.max_source_pixels"),
+    (_with("limits", {"max_source_pixels": 178_956_971}), "limits.max_source_pixels"),
     (_with("limits", {"max_source_bytes": -1}), "limits.max_source_bytes"),
     (_with("limits", {"max_pixels": 5}), "limits"),
     (_with("cache_control", ""), "cache_control"),
