@@ -245,4 +245,6 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
-        return 100 if not self.total else min(100, round(100 * (self.done + self.failed) / self.total))
+        return (
+            100 if not self.total else min(100, round(100 * (self.done + self.failed) / self.total))
+        )

@@ -75,7 +75,11 @@ def write(key: str, data: bytes, content_type: str, cache_control: str) -> None:
     """Store `data` at `key` (a whole object or none: S3 PUTs are atomic)."""
     try:
         client().put_object(
-            Bucket=bucket(), Key=key, Body=data, ContentType=content_type, CacheControl=cache_control
+            Bucket=bucket(),
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl=cache_control,
         )
     except (ClientError, BotoCoreError) as err:
         raise StorageError(f"cannot write s3://{bucket()}/{key}: {err}") from err

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,84 +16,254 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Preset',
+            name="Preset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(help_text='Used in URLs: https://<cdn>/<name>/<original key>. Lowercase, digits, - and _.', max_length=63, unique=True)),
-                ('width', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8192)])),
-                ('height', models.PositiveIntegerField(blank=True, help_text='Leave empty to keep the aspect ratio. Required for cover and contain.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8192)])),
-                ('fit', models.CharField(choices=[('inside', 'inside (keep aspect ratio)'), ('cover', 'cover (crop to width x height)'), ('contain', 'contain (pad to width x height)')], default='inside', max_length=10)),
-                ('format', models.CharField(choices=[('original', 'same as the original'), ('jpeg', 'JPEG'), ('png', 'PNG'), ('webp', 'WebP'), ('avif', 'AVIF')], default='original', max_length=10)),
-                ('quality', models.PositiveSmallIntegerField(default=82, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)])),
-                ('upscale', models.BooleanField(default=False, help_text='Enlarge originals smaller than this.')),
-                ('background', models.CharField(default='#ffffff', help_text='Padding colour for contain: #rrggbb[aa].', max_length=9)),
-                ('expire_days', models.PositiveIntegerField(blank=True, help_text="Delete this preset's variants this many days after they were made (they are remade on the next request). Empty: the site default.", null=True)),
-                ('active', models.BooleanField(default=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.SlugField(
+                        help_text="Used in URLs: https://<cdn>/<name>/<original key>. Lowercase, digits, - and _.",
+                        max_length=63,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "width",
+                    models.PositiveIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(8192),
+                        ]
+                    ),
+                ),
+                (
+                    "height",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Leave empty to keep the aspect ratio. Required for cover and contain.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(8192),
+                        ],
+                    ),
+                ),
+                (
+                    "fit",
+                    models.CharField(
+                        choices=[
+                            ("inside", "inside (keep aspect ratio)"),
+                            ("cover", "cover (crop to width x height)"),
+                            ("contain", "contain (pad to width x height)"),
+                        ],
+                        default="inside",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("original", "same as the original"),
+                            ("jpeg", "JPEG"),
+                            ("png", "PNG"),
+                            ("webp", "WebP"),
+                            ("avif", "AVIF"),
+                        ],
+                        default="original",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "quality",
+                    models.PositiveSmallIntegerField(
+                        default=82,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                (
+                    "upscale",
+                    models.BooleanField(
+                        default=False, help_text="Enlarge originals smaller than this."
+                    ),
+                ),
+                (
+                    "background",
+                    models.CharField(
+                        default="#ffffff",
+                        help_text="Padding colour for contain: #rrggbb[aa].",
+                        max_length=9,
+                    ),
+                ),
+                (
+                    "expire_days",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Delete this preset's variants this many days after they were made (they are remade on the next request). Empty: the site default.",
+                        null=True,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['position', 'width', 'name'],
-                'permissions': [('publish_presets', 'Can publish presets, routing and lifecycle to AWS')],
+                "ordering": ["position", "width", "name"],
+                "permissions": [
+                    ("publish_presets", "Can publish presets, routing and lifecycle to AWS")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Asset',
+            name="Asset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('original', models.FileField(editable=False, max_length=1024, upload_to='')),
-                ('original_name', models.CharField(editable=False, help_text='The file name it was uploaded with.', max_length=255)),
-                ('width', models.PositiveIntegerField(editable=False)),
-                ('height', models.PositiveIntegerField(editable=False)),
-                ('format', models.CharField(editable=False, max_length=10)),
-                ('bytes', models.PositiveBigIntegerField(editable=False)),
-                ('sha256', models.CharField(editable=False, max_length=64, unique=True)),
-                ('alt_text', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('uploaded_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("original", models.FileField(editable=False, max_length=1024, upload_to="")),
+                (
+                    "original_name",
+                    models.CharField(
+                        editable=False,
+                        help_text="The file name it was uploaded with.",
+                        max_length=255,
+                    ),
+                ),
+                ("width", models.PositiveIntegerField(editable=False)),
+                ("height", models.PositiveIntegerField(editable=False)),
+                ("format", models.CharField(editable=False, max_length=10)),
+                ("bytes", models.PositiveBigIntegerField(editable=False)),
+                ("sha256", models.CharField(editable=False, max_length=64, unique=True)),
+                ("alt_text", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'done'), ('failed', 'failed')], default='queued', max_length=10)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('message', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("done", "done"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("message", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Variant',
+            name="Variant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('format', models.CharField(blank=True, help_text='Explicit format, if any.', max_length=10)),
-                ('key', models.CharField(max_length=1024, unique=True)),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('bytes', models.PositiveBigIntegerField(default=0)),
-                ('status', models.CharField(choices=[('ready', 'ready'), ('stale', 'stale (preset changed)'), ('failed', 'failed')], default='ready', max_length=10)),
-                ('generated_at', models.DateTimeField(blank=True, null=True)),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='imageadmin.asset')),
-                ('preset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='imageadmin.preset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        blank=True, help_text="Explicit format, if any.", max_length=10
+                    ),
+                ),
+                ("key", models.CharField(max_length=1024, unique=True)),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                ("bytes", models.PositiveBigIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ready", "ready"),
+                            ("stale", "stale (preset changed)"),
+                            ("failed", "failed"),
+                        ],
+                        default="ready",
+                        max_length=10,
+                    ),
+                ),
+                ("generated_at", models.DateTimeField(blank=True, null=True)),
+                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variants",
+                        to="imageadmin.asset",
+                    ),
+                ),
+                (
+                    "preset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variants",
+                        to="imageadmin.preset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset', 'preset', 'format'],
-                'indexes': [models.Index(fields=['preset', 'status'], name='imageadmin__preset__b3677f_idx')],
+                "ordering": ["asset", "preset", "format"],
+                "indexes": [
+                    models.Index(fields=["preset", "status"], name="imageadmin__preset__b3677f_idx")
+                ],
             },
         ),
     ]

@@ -40,6 +40,25 @@ def _database_reachable() -> None:
         pytest.skip(f"PostgreSQL named by DATABASE_URL is not reachable: {err}")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> None:
+    """Keep serialized_rollback working in tests that run after Playwright has started.
+
+    Django's connections live in an asgiref Local (per context). Playwright's sync API runs the
+    tests in a greenlet with its own context, where `connections["default"]` is a new wrapper
+    without the `_test_serialized_contents` that setup_databases stored on the first one, so
+    transaction=True tests would not restore the roles and default presets. Storing the contents
+    on the wrapper's class lets every wrapper see them.
+    """
+    from django.db import connections
+
+    for alias in connections:
+        wrapper = connections[alias]
+        contents = getattr(wrapper, "_test_serialized_contents", None)
+        if contents is not None:
+            type(wrapper)._test_serialized_contents = contents
+
+
 @pytest.fixture(autouse=True)
 def s3_bucket(settings: Any, s3_endpoint: str, bucket: str) -> Iterator[str]:
     """Point Django's storage and imageadmin.storage at a fresh bucket on moto's server."""

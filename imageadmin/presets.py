@@ -1,0 +1,83 @@
+"""Preset rows -> the presets contract the Lambda reads (validated by the resizer's own parser).
+
+Defaults are written out at export time so the Lambda never reads a Django setting: the cache
+header and the source limits come from here, not from the Lambda's environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from imageadmin.models import Preset
+from resizer_lambda import presets as contract
+from resizer_lambda.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActivePreset:
+    """An active Preset row with its contract form (what sizes are computed from)."""
+
+    id: int
+    name: str
+    spec: contract.Preset
+
+    @property
+    def responsive(self) -> bool:
+        """Return whether the preset keeps the aspect ratio (fit inside), so fits a srcset."""
+        return self.spec.fit == "inside"
+
+
+def cache_control() -> str:
+    """Return the Cache-Control header variants are stored with."""
+    return str(getattr(settings, "IMAGEADMIN_CACHE_CONTROL", contract.DEFAULT_CACHE_CONTROL))
+
+
+def limits() -> contract.Limits:
+    """Return the source limits: the upload limits, so the Lambda accepts any uploaded original."""
+    return contract.Limits(
+        max_pixels=settings.IMAGEADMIN_MAX_UPLOAD_PIXELS,
+        max_bytes=settings.IMAGEADMIN_MAX_UPLOAD_BYTES,
+    )
+
+
+def config_dict(presets: Iterable[Preset]) -> dict[str, Any]:
+    """Return the contract document for `presets` before validation."""
+    lim = limits()
+    return {
+        "schema_version": contract.SCHEMA_VERSION,
+        "cache_control": cache_control(),
+        "limits": {"max_source_pixels": lim.max_pixels, "max_source_bytes": lim.max_bytes},
+        "presets": [p.contract_dict() for p in presets],
+    }
+
+
+def build_config(presets: Iterable[Preset] | None = None) -> contract.Config:
+    """Return the validated contract for the active presets (or `presets`).
+
+    Raises resizer_lambda.errors.ConfigError naming the field when the Lambda would refuse it
+    (for instance no active preset at all, or a row saved around model validation).
+    """
+    rows = list(Preset.objects.active() if presets is None else presets)
+    return contract.parse(config_dict(rows))
+
+
+def active_presets() -> list[ActivePreset]:
+    """Return the active presets in admin order, in one query.
+
+    A row the resizer would refuse (saved around model validation) is left out and logged rather
+    than breaking every page that shows an image.
+    """
+    result: list[ActivePreset] = []
+    for row in Preset.objects.active():
+        try:
+            result.append(ActivePreset(row.pk, row.name, row.to_contract()))
+        except ConfigError as err:
+            logger.warning("preset %r is invalid and left out: %s", row.name, err.message)
+    return result

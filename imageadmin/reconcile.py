@@ -1,0 +1,156 @@
+"""Reconcile Variant rows with the objects in S3 (what the Lambda made, what lifecycle expired).
+
+Listing only: sizes come from the listing and pixel sizes are computed from the asset's stored
+dimensions (`Asset.variant_size`), so a sync downloads nothing. Rows are marked seen with the
+sync's start time; rows of a fully listed preset not seen since are removed. A row written by
+`generate` while the sync runs is newer than the start, so it is never removed by mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from itertools import batched, chain
+
+from django.utils import timezone
+
+from imageadmin import storage
+from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
+from imageadmin.variants import SYNC, job_progress, job_running
+from resizer_lambda import keys
+from resizer_lambda.errors import ResizerError
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500  # listed objects handled per round of queries
+
+
+@dataclass
+class PresetSync:
+    """What one preset's sync found and changed."""
+
+    objects: int = 0  # variant objects listed under the preset's prefixes
+    bytes: int = 0  # their total size
+    created: int = 0  # rows created for objects the Lambda made
+    updated: int = 0  # rows whose size, dimensions or asset changed
+    unchanged: int = 0  # rows confirmed as they were (last_seen_at refreshed)
+    removed: int = 0  # rows whose object is gone
+    orphans: int = 0  # objects with no Asset (left alone: not ours to delete here)
+    error: str = ""
+
+    def summary(self, name: str) -> str:
+        if self.error:
+            return f"{name}: failed: {self.error}"
+        return (
+            f"{name}: {self.objects} objects, {self.bytes} bytes; {self.created} created, "
+            f"{self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
+            f"{self.orphans} without an asset"
+        )
+
+
+def _sync_batch(
+    preset: Preset, objects: list[storage.StoredObject], names: set[str], now: datetime
+) -> PresetSync:
+    stats = PresetSync()
+    parsed: list[tuple[storage.StoredObject, keys.VariantRequest]] = []
+    for obj in objects:
+        try:
+            request = keys.parse_variant_key(obj.key, names)
+        except ResizerError:
+            continue  # not a variant key (a stray upload): not counted as this preset's
+        if request.preset != preset.name:
+            continue
+        stats.objects += 1
+        stats.bytes += obj.size
+        parsed.append((obj, request))
+    originals = {r.original_key for _, r in parsed}
+    assets = {a.key: a for a in Asset.objects.filter(original__in=originals)}
+    rows = {v.key: v for v in Variant.objects.filter(key__in=[o.key for o, _ in parsed])}
+    new: list[Variant] = []
+    changed: list[Variant] = []
+    seen: list[int] = []
+    for obj, request in parsed:
+        asset = assets.get(request.original_key)
+        if asset is None:
+            stats.orphans += 1
+            continue
+        width, height = asset.variant_size(preset)
+        row = rows.get(obj.key)
+        if row is None:
+            new.append(
+                Variant(
+                    asset=asset,
+                    preset=preset,
+                    format=request.fmt or "",
+                    key=obj.key,
+                    width=width,
+                    height=height,
+                    bytes=obj.size,
+                    status=VariantStatus.READY,
+                    generated_at=obj.last_modified,
+                    last_seen_at=now,
+                )
+            )
+            continue
+        current = (row.bytes, row.width, row.height, row.asset_id, row.preset_id)
+        if current != (obj.size, width, height, asset.pk, preset.pk):
+            row.bytes, row.width, row.height = obj.size, width, height
+            row.asset, row.preset, row.last_seen_at = asset, preset, now
+            changed.append(row)
+        else:
+            seen.append(row.pk)
+    if new:
+        # A concurrent generate may insert the same key: keep its row, it is just as true.
+        Variant.objects.bulk_create(new, ignore_conflicts=True)
+        stats.created = len(new)
+    if changed:
+        fields = ["bytes", "width", "height", "asset", "preset", "last_seen_at"]
+        Variant.objects.bulk_update(changed, fields)
+        stats.updated = len(changed)
+    if seen:
+        stats.unchanged = Variant.objects.filter(pk__in=seen).update(last_seen_at=now)
+    return stats
+
+
+def sync_preset(preset: Preset, names: set[str], started: datetime) -> PresetSync:
+    """List `<preset>/` and `<preset>.` and bring this preset's rows in line with them."""
+    total = PresetSync()
+    listing = chain(storage.list_prefix(f"{preset.name}/"), storage.list_prefix(f"{preset.name}."))
+    for batch in batched(listing, BATCH):
+        stats = _sync_batch(preset, list(batch), names, timezone.now())
+        for field in ("objects", "bytes", "created", "updated", "unchanged", "orphans"):
+            setattr(total, field, getattr(total, field) + getattr(stats, field))
+    # Only after the whole listing succeeded: a failed listing must not remove rows.
+    total.removed, _ = Variant.objects.filter(preset=preset, last_seen_at__lt=started).delete()
+    return total
+
+
+def sync(job_id: int | None = None) -> dict[str, dict[str, int | str]]:
+    """Reconcile every active preset's rows with S3; return the counts per preset.
+
+    Without a job (the beat schedule) a Job row is created, so every run shows in the admin.
+    """
+    if job_id is None:
+        job_id = Job.objects.create(kind=SYNC, total=Preset.objects.active().count()).pk
+    job_running(job_id)
+    presets = list(Preset.objects.active())
+    names = {p.name for p in presets}
+    Job.objects.filter(pk=job_id).update(total=len(presets), updated_at=timezone.now())
+    results: dict[str, PresetSync] = {}
+    for preset in presets:
+        started = timezone.now()
+        try:
+            results[preset.name] = stats = sync_preset(preset, names, started)
+        except storage.StorageError as err:
+            logger.warning("sync of preset %s failed: %s", preset.name, err)
+            results[preset.name] = stats = PresetSync(error=str(err))
+        job_progress(
+            job_id,
+            done=0 if stats.error else 1,
+            failed=1 if stats.error else 0,
+            note=stats.summary(preset.name),
+        )
+    if not presets:
+        Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, message="No active presets.")
+    return {name: asdict(stats) for name, stats in results.items()}

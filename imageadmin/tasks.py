@@ -1,0 +1,33 @@
+"""Thin Celery tasks: they take ids (JSON), never model instances, and call the services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from imageadmin import reconcile, variants
+
+
+@shared_task(name="imageadmin.tasks.generate_variants")
+def generate_variants(
+    asset_id: int, preset_ids: list[int] | None = None, job_id: int | None = None
+) -> int:
+    """Render and store the variants of one asset; return how many were written."""
+    return variants.generate(asset_id, preset_ids, job_id)
+
+
+@shared_task(name="imageadmin.tasks.purge_variants")
+def purge_variants(
+    asset_ids: list[int] | None = None,
+    preset_ids: list[int] | None = None,
+    job_id: int | None = None,
+    original_keys: list[str] | None = None,
+    preset_names: list[str] | None = None,
+) -> int:
+    """Delete variant objects and rows (None: all assets / all presets); return keys deleted."""
+    return variants.purge(asset_ids, preset_ids, job_id, original_keys, preset_names)
+
+
+@shared_task(name="imageadmin.tasks.sync_variants")
+def sync_variants(job_id: int | None = None) -> dict[str, dict[str, int | str]]:
+    """Reconcile Variant rows with S3 (scheduled hourly by beat); return counts per preset."""
+    return reconcile.sync(job_id)

@@ -1,0 +1,1 @@
+"""Template tags for front-ends: {% load images %}."""

@@ -1,0 +1,164 @@
+"""Template tags for front-ends: variant URLs, srcsets and <picture> elements.
+
+    {% load images %}
+    <img src="{% image_url product.image "small" %}" alt="">
+    <img srcset="{% image_srcset product.image "webp" %}" sizes="50vw" ...>
+    {% picture product.image sizes="(max-width: 600px) 100vw, 600px" %}
+
+Rendering makes no S3 call: URLs are built from keys and pixel sizes computed from the asset's
+stored dimensions. The active presets are read once per template render (one query, however many
+images or presets; `{% include %}`d templates share it) and kept on the Context.
+`srcset` and `picture_html` are plain functions for Python callers (the admin's copyable snippets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from imageadmin.models import Asset
+from imageadmin.presets import ActivePreset, active_presets
+from resizer_lambda import keys
+from resizer_lambda.errors import BadKey
+
+register = template.Library()
+
+_CONTEXT_ATTR = "_imageadmin_active_presets"
+PICTURE_FORMATS: tuple[tuple[keys.KeyFormat, str], ...] = (
+    ("avif", "image/avif"),
+    ("webp", "image/webp"),
+)
+
+
+def _format(fmt: str | None) -> keys.KeyFormat | None:
+    if not fmt:
+        return None
+    if fmt not in keys.KEY_FORMATS:
+        raise template.TemplateSyntaxError(
+            f"image format {fmt!r} is not one of {', '.join(keys.KEY_FORMATS)}"
+        )
+    return fmt
+
+
+def _context_presets(context: template.Context) -> list[ActivePreset]:
+    """Return the active presets, read once per render and kept on the Context."""
+    cached: list[ActivePreset] | None = getattr(context, _CONTEXT_ATTR, None)
+    if cached is None:
+        cached = active_presets()
+        setattr(context, _CONTEXT_ATTR, cached)
+    return cached
+
+
+def responsive_candidates(
+    asset: Asset, presets: Sequence[ActivePreset]
+) -> list[tuple[ActivePreset, int, int]]:
+    """Return (preset, width, height) of the aspect-keeping presets, one per width, narrowest first.
+
+    Without upscaling several presets give a small original the same width; the first (in admin
+    order) is kept, since a srcset with two candidates of one width is ambiguous.
+    """
+    by_width: dict[int, tuple[ActivePreset, int, int]] = {}
+    for preset in presets:
+        if not preset.responsive:
+            continue
+        width, height = asset.variant_size(preset.spec)
+        by_width.setdefault(width, (preset, width, height))
+    return [by_width[w] for w in sorted(by_width)]
+
+
+def url(asset: Asset, preset: str, fmt: str | None = None) -> str:
+    """Return the CDN URL of `asset` under `preset` (with an explicit format if given)."""
+    try:
+        return asset.variant_url(preset, _format(fmt))
+    except BadKey as err:
+        raise template.TemplateSyntaxError(err.message) from err
+
+
+def srcset(
+    asset: Asset | None, fmt: str | None = None, presets: Sequence[ActivePreset] | None = None
+) -> str:
+    """Return `url 150w, url 300w, ...` over the active aspect-keeping presets of `asset`."""
+    if not asset:
+        return ""
+    key_format = _format(fmt)
+    candidates = responsive_candidates(asset, active_presets() if presets is None else presets)
+    return ", ".join(
+        f"{asset.variant_url(p.name, key_format)} {width}w" for p, width, _ in candidates
+    )
+
+
+def picture_html(
+    asset: Asset | None,
+    sizes: str = "100vw",
+    alt: str | None = None,
+    *,
+    presets: Sequence[ActivePreset] | None = None,
+    fallback: str | None = None,
+    css_class: str = "",
+    loading: str = "lazy",
+) -> SafeString:
+    """Return a <picture> with AVIF and WebP sources and an <img> fallback, all escaped.
+
+    The <img> src is the `fallback` preset (default: the widest candidate); its width and height
+    attributes are that variant's computed size, so the browser reserves the space before loading.
+    """
+    if not asset:
+        return SafeString("")
+    presets = active_presets() if presets is None else presets
+    candidates = responsive_candidates(asset, presets)
+    if not candidates:
+        return SafeString("")
+    chosen = candidates[-1]
+    if fallback:
+        named = [p for p in presets if p.name == fallback]
+        if not named:
+            raise template.TemplateSyntaxError(f"no active preset called {fallback!r}")
+        chosen = (named[0], *asset.variant_size(named[0].spec))
+    sources = format_html_join(
+        "",
+        '<source type="{}" srcset="{}" sizes="{}">',
+        ((mime, srcset(asset, fmt, presets), sizes) for fmt, mime in PICTURE_FORMATS),
+    )
+    class_attr = format_html(' class="{}"', css_class) if css_class else ""
+    img = format_html(
+        '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{} '
+        'loading="{}" decoding="async">',
+        asset.variant_url(chosen[0].name),
+        srcset(asset, None, presets),
+        sizes,
+        chosen[1],
+        chosen[2],
+        asset.alt_text if alt is None else alt,
+        class_attr,
+        loading,
+    )
+    return format_html("<picture>{}{}</picture>", sources, img)
+
+
+@register.simple_tag
+def image_url(asset: Asset | None, preset: str, fmt: str | None = None) -> str:
+    """{% image_url asset "small" %} or {% image_url asset "small" "webp" %}; no query."""
+    return url(asset, preset, fmt) if asset else ""
+
+
+@register.simple_tag(takes_context=True, name="image_srcset")
+def image_srcset(context: template.Context, asset: Asset | None, fmt: str | None = None) -> str:
+    """{% image_srcset asset %} or {% image_srcset asset "avif" %}."""
+    return srcset(asset, fmt, _context_presets(context)) if asset else ""
+
+
+@register.simple_tag(takes_context=True, name="picture")
+def picture(context: template.Context, asset: Asset | None, **options: Any) -> SafeString:
+    """{% picture asset sizes="..." alt="..." fallback="large" css_class="..." loading="lazy" %}."""
+    if not asset:
+        return SafeString("")
+    unknown = set(options) - {"sizes", "alt", "fallback", "css_class", "loading"}
+    if unknown:
+        raise template.TemplateSyntaxError(
+            f"picture: unknown option(s) {', '.join(sorted(unknown))}"
+        )
+    return picture_html(asset, presets=_context_presets(context), **options)

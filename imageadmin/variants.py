@@ -1,0 +1,336 @@
+"""Variant services: start jobs (generate, purge, sync) and do their work for the Celery tasks.
+
+The admin calls the `start_*` functions; each creates a Job row and enqueues thin tasks (ids only,
+JSON) once the transaction commits. The tasks call back into `generate`, `purge` and
+`imageadmin.reconcile.sync`, which report progress on the Job with atomic counter updates, so
+several tasks of one job can run on several workers and the last one to finish closes the job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from itertools import batched
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, F, TextField, Value, When
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from imageadmin import presets as contract_presets
+from imageadmin import storage
+from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
+from resizer_lambda import imaging, keys
+from resizer_lambda.errors import ResizerError
+
+logger = logging.getLogger(__name__)
+
+GENERATE = "generate"
+PURGE = "purge"
+SYNC = "sync"
+PURGE_CHUNK = 200  # assets per purge task: 200 x presets x 5 keys stays a few delete requests
+MAX_NOTES = 50  # failure lines kept in Job.message; the counters keep counting after that
+
+
+# --- starting jobs ------------------------------------------------------------------------------
+
+
+def _user(user: Any) -> Any:
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _ids(values: Iterable[Any] | None) -> list[int] | None:
+    if values is None:
+        return None
+    return sorted({int(getattr(v, "pk", v)) for v in values})
+
+
+def _enqueue(job: Job, sends: Sequence[Callable[[], object]]) -> None:
+    """Run `sends` after commit; a broker that cannot be reached fails the job, saying so."""
+    job_id = job.pk
+
+    def send_all() -> None:
+        try:
+            for send in sends:
+                send()
+        except Exception as err:
+            logger.exception("could not enqueue job %s", job_id)
+            Job.objects.filter(pk=job_id).update(
+                status=JobStatus.FAILED,
+                message=f"Could not reach the task queue: {err}",
+                updated_at=timezone.now(),
+            )
+
+    if not sends:
+        Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, updated_at=timezone.now())
+        job.status = JobStatus.DONE
+        return
+    transaction.on_commit(send_all)
+
+
+def start_generate(
+    asset_ids: Iterable[Any], preset_ids: Iterable[Any] | None = None, user: Any = None
+) -> Job:
+    """Create a Job rendering the active presets (or `preset_ids`) of each asset, one task each."""
+    from imageadmin import tasks
+
+    wanted = _ids(asset_ids) or []
+    ids = list(Asset.objects.filter(pk__in=wanted).order_by("pk").values_list("pk", flat=True))
+    presets = _ids(preset_ids)
+    job = Job.objects.create(kind=GENERATE, total=len(ids), created_by=_user(user))
+    sends = [partial(tasks.generate_variants.delay, a, presets, job.pk) for a in ids]
+    _enqueue(job, sends)
+    return job
+
+
+def start_purge(
+    asset_ids: Iterable[Any] | None = None,
+    preset_ids: Iterable[Any] | None = None,
+    user: Any = None,
+) -> Job:
+    """Create a Job deleting the variants of `asset_ids` (all assets if None) x `preset_ids`.
+
+    Original keys and preset names are read now, in the caller's transaction, so the purge still
+    knows what to delete when the caller deletes those assets or presets in the same transaction.
+    """
+    from imageadmin import tasks
+
+    presets = _ids(preset_ids)
+    preset_rows = Preset.objects.all() if presets is None else Preset.objects.filter(pk__in=presets)
+    names = list(preset_rows.values_list("name", flat=True))
+    sends: list[partial[object]] = []
+    if asset_ids is None:
+        job = Job.objects.create(kind=PURGE, total=len(names), created_by=_user(user))
+        if names:
+            sends.append(partial(tasks.purge_variants.delay, None, presets, job.pk, None, names))
+    else:
+        wanted = _ids(asset_ids) or []
+        rows = Asset.objects.filter(pk__in=wanted).order_by("pk").values_list("pk", "original")
+        found = [(pk, str(key)) for pk, key in rows]
+        job = Job.objects.create(kind=PURGE, total=len(found), created_by=_user(user))
+        for chunk in batched(found, PURGE_CHUNK):
+            chunk_ids = [pk for pk, _ in chunk]
+            chunk_keys = [key for _, key in chunk]
+            sends.append(
+                partial(tasks.purge_variants.delay, chunk_ids, presets, job.pk, chunk_keys, names)
+            )
+    _enqueue(job, sends)
+    return job
+
+
+def start_sync(user: Any = None) -> Job:
+    """Create a Job reconciling Variant rows with what is in S3 for every active preset."""
+    from imageadmin import tasks
+
+    job = Job.objects.create(
+        kind=SYNC, total=Preset.objects.active().count(), created_by=_user(user)
+    )
+    _enqueue(job, [partial(tasks.sync_variants.delay, job.pk)])
+    return job
+
+
+def mark_stale(preset: Preset | int) -> int:
+    """Mark the variants of `preset` stale (its output changed); return how many were marked.
+
+    The objects stay where they are (the CDN keeps serving them) until regenerated or purged.
+    """
+    preset_id = preset.pk if isinstance(preset, Preset) else int(preset)
+    return (
+        Variant.objects.filter(preset_id=preset_id)
+        .exclude(status=VariantStatus.STALE)
+        .update(status=VariantStatus.STALE)
+    )
+
+
+# --- job progress -------------------------------------------------------------------------------
+
+
+def job_running(job_id: int | None) -> None:
+    """Move a queued job to running (a no-op for later tasks of the same job)."""
+    if job_id is not None:
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING, updated_at=timezone.now()
+        )
+
+
+def job_progress(job_id: int | None, *, done: int = 0, failed: int = 0, note: str = "") -> None:
+    """Count `done`/`failed` units on the job and close it when every unit is counted.
+
+    Counters move with F() expressions, so concurrent tasks of one job never lose an update.
+    """
+    if job_id is None:
+        return
+    now = timezone.now()
+    message: Any = F("message")
+    if note:
+        message = Case(
+            When(
+                failed__lt=MAX_NOTES,
+                then=Concat(F("message"), Value(note.rstrip() + "\n"), output_field=TextField()),
+            ),
+            default=F("message"),
+        )
+    Job.objects.filter(pk=job_id).update(
+        done=F("done") + done, failed=F("failed") + failed, message=message, updated_at=now
+    )
+    Job.objects.filter(
+        pk=job_id,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+        total__lte=F("done") + F("failed"),
+    ).update(
+        status=Case(When(failed=0, then=Value(JobStatus.DONE)), default=Value(JobStatus.FAILED)),
+        updated_at=now,
+    )
+
+
+# --- generate -----------------------------------------------------------------------------------
+
+
+class _AssetFailed(Exception):
+    """One asset could not be processed; the message is for the job page."""
+
+
+def _render_and_store(asset: Asset, preset_ids: list[int] | None) -> int:
+    rows = Preset.objects.active()
+    if preset_ids is not None:
+        rows = rows.filter(pk__in=preset_ids)
+    presets = list(rows)
+    if not presets:
+        return 0
+    try:
+        specs = [p.to_contract() for p in presets]
+        data = storage.read(asset.key)
+        rendered = imaging.render_many(data, specs, contract_presets.limits())
+    except (ResizerError, storage.StorageError) as err:
+        raise _AssetFailed(str(err)) from err
+    cache_control = contract_presets.cache_control()
+    for preset in presets:
+        out = rendered[preset.name]
+        key = keys.build_variant_key(preset.name, asset.key)
+        try:
+            storage.write(key, out.data, out.content_type, cache_control)
+        except storage.StorageError as err:
+            raise _AssetFailed(str(err)) from err
+        now = timezone.now()
+        Variant.objects.update_or_create(
+            key=key,
+            defaults={
+                "asset": asset,
+                "preset": preset,
+                "format": "",
+                "width": out.width,
+                "height": out.height,
+                "bytes": len(out.data),
+                "status": VariantStatus.READY,
+                "generated_at": now,
+                "last_seen_at": now,
+            },
+        )
+    return len(presets)
+
+
+def generate(asset_id: int, preset_ids: list[int] | None = None, job_id: int | None = None) -> int:
+    """Render the presets of one asset from one read and one decode; return variants written.
+
+    A broken or missing original fails this asset on the job (with the reason) and returns 0:
+    nothing is written, as every output is rendered before the first PUT. Retrying would not
+    help, so the task does not retry.
+    """
+    job_running(job_id)
+    try:
+        asset = Asset.objects.get(pk=asset_id)
+    except Asset.DoesNotExist:
+        job_progress(job_id, failed=1, note=f"asset {asset_id}: deleted before it was processed")
+        return 0
+    try:
+        written = _render_and_store(asset, preset_ids)
+    except _AssetFailed as err:
+        logger.warning("generate: asset %s (%s) failed: %s", asset_id, asset.key, err)
+        job_progress(job_id, failed=1, note=f"asset {asset_id} ({asset.key}): {err}")
+        return 0
+    except Exception as err:
+        note = f"asset {asset_id} ({asset.key}): internal error {err!r}"
+        job_progress(job_id, failed=1, note=note)
+        raise
+    job_progress(job_id, done=1)
+    return written
+
+
+# --- purge --------------------------------------------------------------------------------------
+
+
+def variant_keys(preset_names: Iterable[str], original_key: str) -> Iterator[str]:
+    """Yield every key a variant of `original_key` can have under `preset_names`."""
+    for name in preset_names:
+        yield keys.build_variant_key(name, original_key)
+        for fmt in keys.KEY_FORMATS:
+            yield keys.build_variant_key(name, original_key, fmt)
+
+
+def _in_prefix(key: str, names: set[str]) -> bool:
+    head = key.partition("/")[0]
+    name, dot, fmt = head.partition(".")
+    return name in names and (not dot or fmt in keys.KEY_FORMATS)
+
+
+def _purge_preset(name: str, rows: Any) -> int:
+    listed = (
+        obj.key
+        for prefix in (f"{name}/", f"{name}.")
+        for obj in storage.list_prefix(prefix)
+        if _in_prefix(obj.key, {name})
+    )
+    mine = rows.filter(preset__name=name)
+    count = storage.delete(listed) + storage.delete(mine.values_list("key", flat=True))
+    mine.delete()
+    return count
+
+
+def purge(
+    asset_ids: list[int] | None = None,
+    preset_ids: list[int] | None = None,
+    job_id: int | None = None,
+    original_keys: list[str] | None = None,
+    preset_names: list[str] | None = None,
+) -> int:
+    """Delete the variant objects and rows of `asset_ids` x `preset_ids`; return keys deleted.
+
+    None means all. For given assets the keys are computed (plain and every explicit format);
+    for all assets each preset's prefixes are listed. Rows' own keys are deleted too (a renamed
+    preset leaves its old keys only there). Rows go after their objects, so a failed delete
+    leaves the rows telling the truth.
+    """
+    job_running(job_id)
+    rows = Variant.objects.all()
+    if preset_ids is not None:
+        rows = rows.filter(preset_id__in=preset_ids)
+    if preset_names is None:
+        named = Preset.objects.all()
+        if preset_ids is not None:
+            named = named.filter(pk__in=preset_ids)
+        preset_names = list(named.values_list("name", flat=True))
+    if asset_ids is None:
+        count = 0
+        for name in preset_names:
+            try:
+                count += _purge_preset(name, rows)
+            except storage.StorageError as err:
+                job_progress(job_id, failed=1, note=f"{name}: purge failed: {err}")
+            else:
+                job_progress(job_id, done=1)
+        return count
+    rows = rows.filter(asset_id__in=asset_ids)
+    if original_keys is None:
+        found = Asset.objects.filter(pk__in=asset_ids).values_list("original", flat=True)
+        original_keys = [str(k) for k in found]
+    computed = (k for original in original_keys for k in variant_keys(preset_names, original))
+    try:
+        count = storage.delete(computed) + storage.delete(rows.values_list("key", flat=True))
+    except storage.StorageError as err:
+        job_progress(job_id, failed=len(asset_ids), note=f"purge failed: {err}")
+        return 0
+    rows.delete()
+    job_progress(job_id, done=len(asset_ids))
+    return count

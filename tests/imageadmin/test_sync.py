@@ -1,0 +1,129 @@
+"""sync_variants on moto's S3 server: rows follow what the Lambda made and lifecycle expired."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from imageadmin import reconcile, tasks, variants
+from imageadmin.celery import app as celery_app
+from imageadmin.models import Job, JobStatus, Preset, Variant, VariantStatus
+from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls, default_presets, make_asset
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks() -> Iterator[None]:
+    """Run tasks in-process whatever CELERY_BROKER_URL says."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def presets() -> dict[str, Preset]:
+    return default_presets()
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
+    """Run what services enqueue on commit, as the request's commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_sync_reconciles_rows_with_the_bucket(
+    s3_client: Any,
+    s3_bucket: str,
+    presets: dict[str, Preset],
+    run_on_commit: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = make_asset(s3_client, s3_bucket, "originals/made.jpg", (1000, 500))
+    lazy = make_asset(s3_client, s3_bucket, "originals/lazy.jpg", (2000, 1000))
+    with run_on_commit():
+        variants.start_generate([made.pk], preset_ids=[presets["small"].pk, presets["large"].pk])
+    # The Lambda made these on request (no rows yet) ...
+    put = {
+        "small/originals/lazy.jpg": b"a" * 111,
+        "small.webp/originals/lazy.jpg": b"b" * 222,
+        "medium.avif/originals/lazy.jpg": b"c" * 333,
+        "small/originals/nobody.jpg": b"d" * 44,  # no Asset: counted, left alone
+        "small/notes.txt": b"e" * 5,  # not a variant key: ignored
+    }
+    for key, body in put.items():
+        s3_client.put_object(Bucket=s3_bucket, Key=key, Body=body)
+    # ... lifecycle expired this one, and this one was replaced with a new size.
+    s3_client.delete_object(Bucket=s3_bucket, Key="large/originals/made.jpg")
+    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/made.jpg", Body=b"f" * 77)
+    inactive = Preset.objects.create(name="old", width=10, active=False)
+    Variant.objects.create(asset=made, preset=inactive, key="old/originals/made.jpg")
+
+    calls = S3Calls(monkeypatch)
+    with run_on_commit():
+        job = variants.start_sync()
+    job.refresh_from_db()
+    assert set(calls.operations) == {"ListObjectsV2"}  # a listing only: nothing downloaded
+    assert (job.kind, job.status, job.total, job.done, job.failed) == ("sync", "done", 4, 4, 0)
+    assert "small: 4 objects, 454 bytes; 2 created, 1 updated, 0 unchanged, 0 removed, " in (
+        job.message
+    )
+    assert "1 without an asset" in job.message
+    assert "large: 0 objects, 0 bytes; 0 created, 0 updated, 0 unchanged, 1 removed" in job.message
+
+    rows = {v.key: v for v in Variant.objects.all()}
+    assert set(rows) == {
+        "small/originals/made.jpg",
+        "small/originals/lazy.jpg",
+        "small.webp/originals/lazy.jpg",
+        "medium.avif/originals/lazy.jpg",
+        "old/originals/made.jpg",  # inactive presets are not synced
+    }
+    webp = rows["small.webp/originals/lazy.jpg"]
+    assert (webp.asset_id, webp.preset_id, webp.format) == (lazy.pk, presets["small"].pk, "webp")
+    assert (webp.width, webp.height, webp.bytes) == (150, 75, 222)
+    assert webp.status == VariantStatus.READY
+    assert rows["medium.avif/originals/lazy.jpg"].width == 300
+    assert rows["small/originals/made.jpg"].bytes == 77
+
+    # A second run changes nothing and says so.
+    result = reconcile.sync()
+    assert result["small"] == {
+        "objects": 4,
+        "bytes": 454,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 3,
+        "removed": 0,
+        "orphans": 1,
+        "error": "",
+    }
+    assert result["medium"]["bytes"] == 333
+    assert Job.objects.filter(kind="sync").count() == 2  # the beat run recorded its own job
+
+
+def test_sync_failure_keeps_rows(
+    s3_client: Any,
+    s3_bucket: str,
+    presets: dict[str, Preset],
+    run_on_commit: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asset = make_asset(s3_client, s3_bucket, "originals/keep.jpg", (400, 400))
+    with run_on_commit():
+        variants.start_generate([asset.pk])
+
+    def broken_listing(prefix: str) -> Iterator[Any]:
+        raise reconcile.storage.StorageError(f"cannot list s3://bucket/{prefix}: AccessDenied")
+        yield
+
+    monkeypatch.setattr(reconcile.storage, "list_prefix", broken_listing)
+    result = tasks.sync_variants()
+    assert "AccessDenied" in result["small"]["error"]
+    assert Variant.objects.count() == len(DEFAULT_WIDTHS)
+    job = Job.objects.get(kind="sync")
+    assert (job.status, job.failed) == (JobStatus.FAILED, len(DEFAULT_WIDTHS))
+    assert "small: failed: cannot list" in job.message
