@@ -5,8 +5,9 @@ body; anything else is logged with its traceback and answered with a generic 500
 writes exactly one JSON log line.
 
 Environment: BUCKET, URL (the CDN base URL redirects point at), REDIRECT_CODE (301), RESPONSE_MODE
-(redirect | direct), PRESETS_S3_KEY (+ PRESETS_BUCKET, PRESETS_TTL, default 60 s) or PRESETS_FILE;
-without either, the presets.json bundled in the package, else the built-in defaults.
+(redirect | direct), ORIGINALS_PREFIX (originals are only read under it), PRESETS_S3_KEY
+(+ PRESETS_BUCKET, PRESETS_TTL, default 60 s) or PRESETS_FILE; without either, the presets.json
+bundled in the package, else the built-in defaults. See docs/resizer.md.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Literal, Protocol, TextIO
 from urllib.parse import parse_qs
 
 from resizer_lambda import imaging, keys, s3
-from resizer_lambda.errors import BadKey, ConfigError, ResizerError, TooLarge
+from resizer_lambda.errors import BadKey, ConfigError, OriginalNotFound, ResizerError, TooLarge
 from resizer_lambda.presets import (
     BUNDLED_PATH,
     DEFAULT_CONFIG,
@@ -56,6 +57,7 @@ class Settings:
     presets_s3_key: str | None = None
     presets_bucket: str | None = None
     presets_ttl: float = 60.0
+    originals_prefix: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -90,6 +92,7 @@ class Settings:
             presets_s3_key=env.get("PRESETS_S3_KEY") or None,
             presets_bucket=env.get("PRESETS_BUCKET") or None,
             presets_ttl=ttl,
+            originals_prefix=env.get("ORIGINALS_PREFIX", "").strip().strip("/"),
         )
 
 
@@ -267,6 +270,10 @@ class Resizer:
             return self._redirect(key)
         log["existed"] = False
 
+        prefix = self.settings.originals_prefix
+        if prefix and not request.original_key.startswith(prefix + "/"):
+            # The role may read nothing else: answer as S3 would for a missing original.
+            raise OriginalNotFound(f"no original at {request.original_key!r} (not under {prefix}/)")
         start = time.perf_counter()
         original = s3.get_object(self.client, bucket, request.original_key, config.limits.max_bytes)
         timings["fetch"] = (time.perf_counter() - start) * 1000

@@ -746,3 +746,14 @@ def test_client_and_settings_are_made_once_per_container(
     assert first.client.meta.endpoint_url == s3_endpoint  # AWS_ENDPOINT_URL_S3, honoured
     handler.reset()
     assert handler.get_resizer().client is not first.client
+
+
+def test_originals_prefix_confines_reads(
+    original: str, invoke: Invoke, list_keys: ListKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORIGINALS_PREFIX", "originals/")
+    # Outside the prefix the role could not read anyway: a 404, not an AccessDenied 500.
+    result = invoke("small/elsewhere/photo.jpg")
+    assert_error(result, 404, "original_not_found", "not under originals/")
+    assert list_keys(original) == [ORIGINAL]
+    assert invoke(f"small/{ORIGINAL}").status == 301

@@ -1,0 +1,366 @@
+"""The CloudFormation template: cfn-lint clean, and the properties a reviewer checks by hand.
+
+The template is read with cfn-lint's own decoder, so `!Ref`/`!Sub`/`!GetAtt` arrive as
+`{"Ref": ...}`, `{"Fn::Sub": ...}` and `{"Fn::GetAtt": [...]}`. IAM questions ("can the function
+write originals/x.jpg?") are answered by a small evaluator over the resolved policies instead of
+by comparing strings, so a rewrite of the policy that keeps its meaning keeps passing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import decode
+
+from tests.conftest import REPO_ROOT
+
+TEMPLATE = REPO_ROOT / "resizer_lambda" / "template.yaml"
+# Values the parameters take in the evaluations below.
+PARAMS = {
+    "BucketName": "shop-images",
+    "OriginalsPrefix": "originals",
+    "PresetsKey": "_config/presets.json",
+    "FunctionName": "image-resizer",
+    "AWS::Partition": "aws",
+    "AWS::Region": "eu-central-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "cdn",
+}
+BUCKET_ARN = "arn:aws:s3:::shop-images"
+SETTINGS_FROM_OUTPUTS = {
+    "IMAGEADMIN_BUCKET",
+    "IMAGEADMIN_API_HOST",
+    "IMAGEADMIN_API_PATH",
+    "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID",
+    "IMAGEADMIN_LAMBDA_NAME",
+    "IMAGEADMIN_CDN_URL",
+}
+
+
+@cache
+def template() -> dict[str, Any]:
+    tpl, problems = decode(Path(TEMPLATE))
+    assert not problems, problems
+    assert tpl is not None
+    return tpl
+
+
+def resource(name: str) -> dict[str, Any]:
+    return template()["Resources"][name]  # type: ignore[no-any-return]
+
+
+def resources_of(kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template()["Resources"].items() if v["Type"] == kind}
+
+
+def resolve(value: Any) -> Any:
+    """Resolve Ref and Sub against PARAMS (and the bucket resource to its name)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [resolve(v) for v in value]
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), refs = next(iter(value.items())), {**PARAMS, "ImagesBucket": "shop-images"}
+        if fn == "Ref":
+            return refs[arg]
+        if fn == "Fn::Sub":
+            return re.sub(r"\$\{([^}]+)\}", lambda m: refs[m.group(1)], arg)
+    raise AssertionError(f"cannot resolve {value!r}")
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def matches(pattern: str, value: str) -> bool:
+    """Return whether an IAM ARN/action pattern (* and ?) matches `value`."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, flags=re.IGNORECASE) is not None
+
+
+def condition_applies(condition: dict[str, Any] | None, context: dict[str, str]) -> bool:
+    """Evaluate the few condition operators the template uses; anything else fails the test."""
+    for operator, tests in (condition or {}).items():
+        for key, expected in tests.items():
+            wanted = {resolve(v) for v in as_list(expected)}
+            if operator == "StringNotEquals":
+                # A missing key makes a negated operator true (IAM's rule).
+                if key in context and context[key] in wanted:
+                    return False
+            elif operator == "StringEquals":
+                if context.get(key) not in wanted:
+                    return False
+            else:
+                raise AssertionError(f"teach the test about condition operator {operator}")
+    return True
+
+
+def allowed(
+    statements: list[dict[str, Any]], action: str, arn: str, context: dict[str, str] | None = None
+) -> bool:
+    """Return whether `statements` allow `action` on `arn` (an explicit deny wins)."""
+    verdict = False
+    for st in statements:
+        if "NotResource" in st or "NotAction" in st:
+            raise AssertionError("teach the test about NotResource/NotAction")
+        if not any(matches(a, action) for a in as_list(st["Action"])):
+            continue
+        if not any(matches(r, arn) for r in as_list(resolve(st["Resource"]))):
+            continue
+        if not condition_applies(st.get("Condition"), context or {}):
+            continue
+        if st["Effect"] == "Deny":
+            return False
+        verdict = True
+    return verdict
+
+
+def iam_statements() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (where, statement) for every identity policy in the template."""
+    for name, res in resources_of("AWS::IAM::Role").items():
+        for policy in res["Properties"].get("Policies", []):
+            for st in policy["PolicyDocument"]["Statement"]:
+                yield f"{name}/{policy['PolicyName']}", st
+    for name, res in resources_of("AWS::IAM::ManagedPolicy").items():
+        for st in res["Properties"]["PolicyDocument"]["Statement"]:
+            yield name, st
+
+
+def function_statements() -> list[dict[str, Any]]:
+    role = resource("ResizerRole")["Properties"]
+    return [st for p in role["Policies"] for st in p["PolicyDocument"]["Statement"]]
+
+
+def public_statements() -> list[dict[str, Any]]:
+    """Return the bucket policy statements that apply to everyone (Principal "*")."""
+    doc = resource("ImagesBucketPolicy")["Properties"]["PolicyDocument"]
+    return [st for st in doc["Statement"] if st.get("Principal") in ("*", {"AWS": "*"})]
+
+
+# --- cfn-lint -----------------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_no_error_or_warning() -> None:
+    config = ManualArgs(
+        regions=["us-east-1", "eu-central-1", "ap-southeast-2"], include_experimental=True
+    )
+    found = lint_file(TEMPLATE, config=config)
+    assert [str(m) for m in found] == []
+
+
+def test_plain_cloudformation_without_sam() -> None:
+    assert "Transform" not in template()
+
+
+# --- the function -------------------------------------------------------------------------------
+
+
+def test_function_runtime_handler_and_code_from_s3() -> None:
+    props = resource("ResizerFunction")["Properties"]
+    runtime = template()["Parameters"]["Runtime"]
+    assert props["Runtime"] == {"Ref": "Runtime"}
+    assert set(runtime["AllowedValues"]) <= {"python3.12", "python3.13"}
+    assert runtime["Default"] in ("python3.12", "python3.13")
+    assert props["Handler"] == "resizer_lambda.handler.handler"
+    assert props["Code"] == {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}}
+    arch = template()["Parameters"]["Architecture"]
+    assert props["Architectures"] == [{"Ref": "Architecture"}]
+    assert set(arch["AllowedValues"]) == {"x86_64", "arm64"}
+
+
+def test_memory_and_timeout_fit_the_benchmark_and_api_gateway() -> None:
+    props = resource("ResizerFunction")["Properties"]
+    memory = template()["Parameters"]["MemorySize"]
+    assert props["MemorySize"] == {"Ref": "MemorySize"}
+    assert int(memory["Default"]) >= 1769  # one full vCPU
+    assert int(memory["MinValue"]) >= 1024
+    timeout = props["Timeout"]
+    assert 10 <= timeout < 29  # under API Gateway's 29 s integration limit
+    for method in resources_of("AWS::ApiGateway::Method").values():
+        assert timeout * 1000 < method["Properties"]["Integration"]["TimeoutInMillis"] <= 29000
+
+
+def test_function_environment_is_what_the_handler_reads() -> None:
+    env = resource("ResizerFunction")["Properties"]["Environment"]["Variables"]
+    assert env["BUCKET"] == {"Ref": "BucketName"}
+    assert resolve(env["PRESETS_S3_KEY"]) == "_config/presets.json"
+    cdn_url = env["URL"]["Fn::If"]
+    assert cdn_url[0] == "HasAlias"
+    assert all(branch["Fn::Sub"].startswith("https://") for branch in cdn_url[1:])
+
+
+# --- IAM: least privilege -----------------------------------------------------------------------
+
+
+def test_no_s3_wildcard_action_or_wildcard_resource() -> None:
+    for where, st in iam_statements():
+        actions = as_list(st.get("Action", []))
+        assert "*" not in actions, where
+        assert "s3:*" not in actions, where
+        if any(a.startswith("s3:") for a in actions):
+            assert "*" not in as_list(st["Resource"]), where
+            for arn in as_list(resolve(st["Resource"])):
+                assert arn.startswith(BUCKET_ARN), (where, arn)
+
+
+@pytest.mark.parametrize(
+    ("action", "key", "expected"),
+    [
+        ("s3:GetObject", "originals/2025/01/shoe-ab12.jpg", True),
+        ("s3:GetObject", "_config/presets.json", True),
+        ("s3:GetObject", "small/originals/2025/01/shoe-ab12.jpg", True),  # existence check
+        ("s3:GetObject", "_config/other.json", False),
+        ("s3:PutObject", "small/originals/2025/01/shoe-ab12.jpg", True),
+        ("s3:PutObject", "large.webp/originals/a.jpg", True),
+        ("s3:PutObject", "originals/2025/01/shoe-ab12.jpg", False),
+        ("s3:PutObject", "originals/x/originals/y.jpg", False),
+        ("s3:PutObject", "_config/presets.json", False),
+        ("s3:PutObject", "_config/x/originals/y.jpg", False),
+        ("s3:PutObject", "index.html", False),
+        ("s3:DeleteObject", "small/originals/a.jpg", False),
+    ],
+)
+def test_function_object_permissions(action: str, key: str, expected: bool) -> None:
+    assert allowed(function_statements(), action, f"{BUCKET_ARN}/{key}") is expected
+
+
+def test_function_may_list_its_bucket_only_so_missing_keys_are_404() -> None:
+    statements = function_statements()
+    assert allowed(statements, "s3:ListBucket", BUCKET_ARN)
+    assert not allowed(statements, "s3:ListBucket", "arn:aws:s3:::other-bucket")
+
+
+def test_function_logs_only_to_its_own_log_group() -> None:
+    group = "arn:aws:logs:eu-central-1:123456789012:log-group:/aws/lambda/image-resizer"
+    statements = function_statements()
+    assert allowed(statements, "logs:PutLogEvents", f"{group}:log-stream:2025/01/01/x")
+    assert not allowed(statements, "logs:PutLogEvents", f"{group}-other:log-stream:x")
+    assert not allowed(statements, "logs:CreateLogGroup", group)
+    log_group = resource("ResizerLogGroup")["Properties"]
+    assert resolve(log_group["LogGroupName"]) == "/aws/lambda/image-resizer"
+
+
+# --- the bucket ---------------------------------------------------------------------------------
+
+
+def test_bucket_is_a_website_without_routing_rules() -> None:
+    website = resource("ImagesBucket")["Properties"]["WebsiteConfiguration"]
+    assert website["IndexDocument"]
+    assert "RoutingRules" not in website  # publishing owns them
+
+
+def test_bucket_policy_grants_the_public_no_listing() -> None:
+    for st in public_statements():
+        if st["Effect"] == "Allow":
+            assert set(as_list(st["Action"])) == {"s3:GetObject"}, st
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("small/originals/2025/01/shoe-ab12.jpg", True),
+        ("medium.webp/originals/a.jpg", True),
+        ("originals/2025/01/shoe-ab12.jpg", False),
+        ("_config/presets.json", False),
+        ("_config/anything-else", False),
+    ],
+)
+def test_public_reads_variants_but_never_originals_or_config(key: str, expected: bool) -> None:
+    anonymous: dict[str, str] = {}  # no aws:PrincipalAccount
+    arn = f"{BUCKET_ARN}/{key}"
+    assert allowed(public_statements(), "s3:GetObject", arn, anonymous) is expected
+    foreign = {"aws:PrincipalAccount": "999999999999"}
+    assert allowed(public_statements(), "s3:GetObject", arn, foreign) is expected
+
+
+def test_public_access_block_allows_the_policy_but_no_acls() -> None:
+    block = resource("ImagesBucket")["Properties"]["PublicAccessBlockConfiguration"]
+    assert block["BlockPublicAcls"] is True
+    assert block["IgnorePublicAcls"] is True
+    assert block["BlockPublicPolicy"] is False
+    assert block["RestrictPublicBuckets"] is False
+
+
+def test_no_reference_cycle_through_the_bucket() -> None:
+    # The function and its role name the bucket by the parameter, not the bucket resource, and
+    # the bucket names nothing of the API or the function.
+    assert "ImagesBucket" not in str(resource("ResizerFunction"))
+    assert "ImagesBucket" not in str(resource("ResizerRole"))
+    bucket = str(resource("ImagesBucket"))
+    assert "ResizeApi" not in bucket
+    assert "ResizerFunction" not in bucket
+
+
+# --- CloudFront ---------------------------------------------------------------------------------
+
+
+def test_cloudfront_origin_is_the_website_endpoint_over_http() -> None:
+    config = resource("Distribution")["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert "S3OriginConfig" not in origin
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "http-only"
+    domain = origin["DomainName"]
+    assert domain == {
+        "Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["ImagesBucket", "WebsiteURL"]}]}]
+    }
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["TargetOriginId"] == origin["Id"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["CachePolicyId"] == {"Ref": "VariantsCachePolicy"}
+
+
+def test_cache_policy_does_not_cache_responses_without_cache_control() -> None:
+    policy = resource("VariantsCachePolicy")["Properties"]["CachePolicyConfig"]
+    assert policy["DefaultTTL"] == 0
+    assert policy["MinTTL"] == 0
+    assert policy["MaxTTL"] >= 31536000  # variants' own Cache-Control: a year
+    params = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert params["QueryStringsConfig"]["QueryStringBehavior"] == "none"
+
+
+def test_alias_and_certificate_are_optional_parameters() -> None:
+    params = template()["Parameters"]
+    assert params["CdnDomainName"]["Default"] == ""
+    assert params["CertificateArn"]["Default"] == ""
+    assert "us-east-1" in params["CertificateArn"]["AllowedPattern"]
+    config = resource("Distribution")["Properties"]["DistributionConfig"]
+    assert config["Aliases"]["Fn::If"][0] == "HasAlias"
+    assert config["ViewerCertificate"]["Fn::If"][0] == "HasAlias"
+    assert "CertificateForAlias" in template()["Rules"]
+
+
+# --- API Gateway --------------------------------------------------------------------------------
+
+
+def test_api_stage_default_get_resize_with_key_and_lambda_proxy() -> None:
+    assert resource("ResizeStage")["Properties"]["StageName"] == "default"
+    assert resource("ResizeResource")["Properties"]["PathPart"] == "resize"
+    get = resource("ResizeGet")["Properties"]
+    assert get["HttpMethod"] == "GET"
+    assert get["RequestParameters"] == {"method.request.querystring.key": True}
+    assert get["Integration"]["Type"] == "AWS_PROXY"
+    assert get["Integration"]["IntegrationHttpMethod"] == "POST"
+    permission = resource("ApiInvokesResizer")["Properties"]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert "/default/*/resize" in permission["SourceArn"]["Fn::Sub"]
+
+
+# --- outputs ------------------------------------------------------------------------------------
+
+
+def test_outputs_name_every_setting_imageadmin_needs(settings: Any) -> None:
+    named = {o["Description"].split()[0] for o in template()["Outputs"].values()}
+    assert named >= SETTINGS_FROM_OUTPUTS
+    for name in named:
+        if name.startswith("IMAGEADMIN_"):
+            assert hasattr(settings, name), name
+    # Ref of a stage is its name: the output reads default/resize, the settings' default.
+    api_path = template()["Outputs"]["ApiPath"]["Value"]["Fn::Sub"]
+    stage = resource("ResizeStage")["Properties"]["StageName"]
+    assert api_path.replace("${ResizeStage}", stage) == settings.IMAGEADMIN_API_PATH
