@@ -1,0 +1,235 @@
+"""System checks that explain a misconfigured deployment before it misbehaves.
+
+Ids are stable (`imageadmin.E001` ...) so a deployment can silence one knowingly. Settings checks
+are pure; the one that compares the originals prefix with preset names needs the database and is
+tagged so, so it runs only with `check --database` (and before `migrate`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
+from django.db import DatabaseError
+from django.utils.module_loading import import_string
+
+from resizer_lambda import keys
+from resizer_lambda.errors import BadKey
+
+S3_STORAGE = "storages.backends.s3.S3Storage"
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# The contract's bounds for limits.max_source_bytes / max_source_pixels (resizer_lambda.presets).
+MAX_SOURCE_BYTES = 1024**3
+MAX_SOURCE_PIXELS = 1_000_000_000
+
+
+def check_cdn_url(**kwargs: Any) -> list[CheckMessage]:
+    """IMAGEADMIN_CDN_URL must be an absolute http(s) URL: every variant URL starts with it."""
+    value = getattr(settings, "IMAGEADMIN_CDN_URL", "")
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts and parts.scheme in ("http", "https") and parts.hostname and not parts.query:
+        return []
+    return [
+        Error(
+            f"IMAGEADMIN_CDN_URL must be an absolute http(s) URL, got {value!r}.",
+            hint="Set it to the CloudFront (or other CDN) base URL front-ends fetch variants "
+            "from, e.g. https://images.example.com, without a query string.",
+            id="imageadmin.E001",
+        )
+    ]
+
+
+def bucket_name_problem(name: object) -> str | None:
+    """Return why `name` is not a valid S3 bucket name, or None."""
+    if not isinstance(name, str) or not name:
+        return "it is empty"
+    if not 3 <= len(name) <= 63:
+        return f"it is {len(name)} characters long; S3 allows 3 to 63"
+    if not _BUCKET_RE.match(name):
+        return (
+            "S3 allows only lowercase letters, digits, '.' and '-', starting and ending "
+            "with a letter or digit"
+        )
+    if ".." in name:
+        return "it contains '..'"
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        return "it is formatted as an IP address"
+    if name.startswith(_BUCKET_PREFIXES) or name.endswith(_BUCKET_SUFFIXES):
+        return "it uses a prefix or suffix S3 reserves"
+    return None
+
+
+def check_bucket(**kwargs: Any) -> list[CheckMessage]:
+    """IMAGEADMIN_BUCKET must be a valid S3 bucket name."""
+    value = getattr(settings, "IMAGEADMIN_BUCKET", "")
+    problem = bucket_name_problem(value)
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"IMAGEADMIN_BUCKET {value!r} is not a valid S3 bucket name: {problem}.",
+            hint="Set IMAGEADMIN_BUCKET to the name of the bucket holding originals and "
+            "variants, e.g. 'shop-images'.",
+            id="imageadmin.E002",
+        )
+    ]
+
+
+def _prefix() -> object:
+    return getattr(settings, "IMAGEADMIN_ORIGINALS_PREFIX", "")
+
+
+def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
+    """IMAGEADMIN_ORIGINALS_PREFIX must keep originals in their own folder, apart from variants."""
+    value = _prefix()
+    prefix = value.strip("/") if isinstance(value, str) else ""
+    if not prefix:
+        return [
+            Error(
+                f"IMAGEADMIN_ORIGINALS_PREFIX is empty ({value!r}): originals would be stored at "
+                "the bucket root, beside the <preset>/ folders of variants.",
+                hint="Set it to a folder name that is not a preset name, e.g. 'originals'.",
+                id="imageadmin.E003",
+            )
+        ]
+    problem = ""
+    try:
+        keys.check_original_key(f"{prefix}/probe.jpg")
+    except BadKey as err:
+        problem = err.message
+    head, dot, fmt = prefix.split("/")[0].partition(".")
+    if not problem and dot and fmt in keys.KEY_FORMATS:
+        problem = f"'{head}.{fmt}/' is how variants of a preset '{head}' in {fmt} are stored"
+    if not problem:
+        return []
+    return [
+        Error(
+            f"IMAGEADMIN_ORIGINALS_PREFIX {value!r} does not make valid original keys: {problem}.",
+            hint="Use one or more folder names joined by single '/' (no '.' or '..' segments, "
+            "backslashes or control characters, and no first folder named like a variant "
+            "folder, <preset>.webp), e.g. 'originals' or 'shop/originals'.",
+            id="imageadmin.E004",
+        )
+    ]
+
+
+def _positive_int(name: str, check_id: str, upper: int, unit: str, example: str) -> list[Any]:
+    value = getattr(settings, name, None)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= upper:
+        return []
+    shown = "not an integer (read as -1)" if value == -1 else repr(value)
+    return [
+        Error(
+            f"{name} must be a whole number of {unit} from 1 to {upper:,}; got {shown}.",
+            hint=f"Set the environment variable {name} to a whole number such as {example}; "
+            "the resizer refuses originals above it, and uploads are checked against it.",
+            id=check_id,
+        )
+    ]
+
+
+def check_upload_limits(**kwargs: Any) -> list[CheckMessage]:
+    """The upload limits must be positive integers the presets contract accepts."""
+    return [
+        *_positive_int(
+            "IMAGEADMIN_MAX_UPLOAD_BYTES", "imageadmin.E005", MAX_SOURCE_BYTES, "bytes", "52428800"
+        ),
+        *_positive_int(
+            "IMAGEADMIN_MAX_UPLOAD_PIXELS",
+            "imageadmin.E006",
+            MAX_SOURCE_PIXELS,
+            "pixels",
+            "75000000",
+        ),
+    ]
+
+
+def check_prefix_not_a_preset(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """No preset may be named like the originals folder (database check: needs the table)."""
+    if not databases:
+        return []
+    from imageadmin.models import Preset
+
+    value = _prefix()
+    head = value.strip("/").split("/")[0] if isinstance(value, str) else ""
+    if not head:
+        return []
+    try:
+        clash = Preset.objects.filter(name=head).exists()
+    except DatabaseError:  # not migrated yet: nothing to compare
+        return []
+    if not clash:
+        return []
+    return [
+        Error(
+            f"Preset '{head}' has the name of the originals folder "
+            f"(IMAGEADMIN_ORIGINALS_PREFIX {value!r}): its variant URLs would address originals.",
+            hint="Rename the preset in the admin, or choose another IMAGEADMIN_ORIGINALS_PREFIX "
+            "(and move the originals).",
+            id="imageadmin.E007",
+        )
+    ]
+
+
+def check_default_storage(**kwargs: Any) -> list[CheckMessage]:
+    """Originals should be stored in S3, where the resizer Lambda reads them."""
+    backend = settings.STORAGES.get("default", {}).get("BACKEND", "")
+    try:
+        from storages.backends.s3 import S3Storage
+
+        is_s3 = issubclass(import_string(backend), S3Storage)
+    except ImportError:
+        is_s3 = False
+    if is_s3:
+        return []
+    return [
+        Warning(
+            f"STORAGES['default'] uses {backend or 'no backend'!r}, not {S3_STORAGE}: uploaded "
+            "originals do not reach the bucket, so the resizer cannot make variants of them.",
+            hint=f"Set STORAGES['default']['BACKEND'] to '{S3_STORAGE}' (or a subclass) with "
+            "bucket_name set to IMAGEADMIN_BUCKET.",
+            id="imageadmin.W001",
+        )
+    ]
+
+
+def check_celery_broker(**kwargs: Any) -> list[CheckMessage]:
+    """In production, tasks should run on a worker rather than inside web requests."""
+    if settings.DEBUG or getattr(settings, "CELERY_BROKER_URL", ""):
+        return []
+    return [
+        Warning(
+            "CELERY_BROKER_URL is not set while DEBUG is off: generating and purging variants "
+            "run inside the admin's web requests, which time out on large jobs.",
+            hint="Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) and run a worker: "
+            "celery -A imageadmin worker.",
+            id="imageadmin.W002",
+        )
+    ]
+
+
+SETTINGS_CHECKS = (
+    check_cdn_url,
+    check_bucket,
+    check_originals_prefix,
+    check_upload_limits,
+    check_default_storage,
+    check_celery_broker,
+)

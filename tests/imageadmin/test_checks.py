@@ -1,0 +1,178 @@
+"""System checks: each misconfiguration has a stable id, a message naming it and a hint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+from storages.backends.s3 import S3Storage
+
+from imageadmin.models import Preset
+
+
+class MyS3(S3Storage):
+    """A project's own S3 storage: still S3."""
+
+
+S3 = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+
+
+def run(databases: list[str] | None = None) -> dict[str, checks.CheckMessage]:
+    """Return the imageadmin messages of every registered check, by id."""
+    found = checks.run_checks(include_deployment_checks=False, databases=databases)
+    return {m.id: m for m in found if m.id and m.id.startswith("imageadmin.")}
+
+
+def test_the_default_settings_pass() -> None:
+    with override_settings(DEBUG=True):
+        assert run() == {}
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["", "images.example.com", "ftp://images.example.com", "https://", "https://x.com/?v=1", None],
+)
+def test_e001_cdn_url_must_be_http(url: Any) -> None:
+    with override_settings(IMAGEADMIN_CDN_URL=url):
+        found = run()["imageadmin.E001"]
+    assert found.level == checks.ERROR
+    assert f"IMAGEADMIN_CDN_URL must be an absolute http(s) URL, got {url!r}" in found.msg
+    assert "e.g. https://images.example.com" in found.hint
+
+
+@pytest.mark.parametrize("url", ["https://images.example.com", "http://127.0.0.1:8080/cdn"])
+def test_e001_accepts_http_urls(url: str) -> None:
+    with override_settings(IMAGEADMIN_CDN_URL=url):
+        assert "imageadmin.E001" not in run()
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "it is empty"),
+        ("ab", "it is 2 characters long"),
+        ("a" * 64, "it is 64 characters long"),
+        ("Images", "only lowercase letters, digits"),
+        ("images_2", "only lowercase letters, digits"),
+        ("-images", "starting and ending with a letter or digit"),
+        ("my..images", "it contains '..'"),
+        ("192.168.1.1", "formatted as an IP address"),
+        ("xn--images", "prefix or suffix S3 reserves"),
+        ("images-s3alias", "prefix or suffix S3 reserves"),
+    ],
+)
+def test_e002_bucket_must_be_a_valid_s3_name(name: str, problem: str) -> None:
+    with override_settings(IMAGEADMIN_BUCKET=name):
+        found = run()["imageadmin.E002"]
+    assert f"IMAGEADMIN_BUCKET {name!r} is not a valid S3 bucket name" in found.msg
+    assert problem in found.msg
+    assert "name of the bucket holding originals and variants" in found.hint
+
+
+@pytest.mark.parametrize("name", ["images", "shop.images-2026", "abc"])
+def test_e002_accepts_valid_bucket_names(name: str) -> None:
+    with override_settings(IMAGEADMIN_BUCKET=name):
+        assert "imageadmin.E002" not in run()
+
+
+@pytest.mark.parametrize("prefix", ["", "/", "//"])
+def test_e003_originals_prefix_must_not_be_empty(prefix: str) -> None:
+    with override_settings(IMAGEADMIN_ORIGINALS_PREFIX=prefix):
+        found = run()["imageadmin.E003"]
+    assert "originals would be stored at the bucket root" in found.msg
+    assert "not a preset name, e.g. 'originals'" in found.hint
+
+
+@pytest.mark.parametrize(
+    ("prefix", "problem"),
+    [
+        ("a//b", "empty segments"),
+        ("a/../b", "'.' or '..' segments"),
+        ("./originals", "'.' or '..' segments"),
+        ("orig\\inals", "backslash"),
+        ("orig\ninals", "control character"),
+        ("small.webp", "variants of a preset 'small' in webp"),
+        ("x" * 1100, "longer than 1024 bytes"),
+    ],
+)
+def test_e004_originals_prefix_must_make_valid_keys(prefix: str, problem: str) -> None:
+    with override_settings(IMAGEADMIN_ORIGINALS_PREFIX=prefix):
+        found = run()["imageadmin.E004"]
+    assert "does not make valid original keys" in found.msg
+    assert problem in found.msg
+    assert "e.g. 'originals' or 'shop/originals'." in found.hint
+
+
+@pytest.mark.parametrize("prefix", ["originals", "/originals/", "shop/originals", "up.loads"])
+def test_e003_e004_accept_folder_prefixes(prefix: str) -> None:
+    with override_settings(IMAGEADMIN_ORIGINALS_PREFIX=prefix):
+        assert not {"imageadmin.E003", "imageadmin.E004"} & set(run())
+
+
+@pytest.mark.parametrize(
+    ("setting", "check_id"),
+    [("IMAGEADMIN_MAX_UPLOAD_BYTES", "imageadmin.E005"),
+     ("IMAGEADMIN_MAX_UPLOAD_PIXELS", "imageadmin.E006")],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(-1, "not an integer (read as -1)"), (0, "got 0"), ("100", "got '100'"), (True, "got True"),
+     (2 * 1024**3 * 1000, "got 2147483648000")],
+)  # fmt: skip
+def test_e005_e006_upload_limits_must_be_positive_integers(
+    setting: str, check_id: str, value: Any, shown: str
+) -> None:
+    with override_settings(**{setting: value}):
+        found = run()[check_id]
+    assert found.msg.startswith(f"{setting} must be a whole number of")
+    assert shown in found.msg
+    assert f"Set the environment variable {setting} to a whole number" in found.hint
+
+
+@pytest.mark.django_db
+def test_e007_a_preset_named_like_the_originals_folder_is_a_database_check() -> None:
+    Preset.objects.bulk_create([Preset(name="uploads", width=100)])  # around clean()
+
+    with override_settings(IMAGEADMIN_ORIGINALS_PREFIX="uploads/2026"):
+        without_db = run()
+        found = run(databases=["default"])["imageadmin.E007"]
+
+    assert "imageadmin.E007" not in without_db
+    assert "Preset 'uploads' has the name of the originals folder" in found.msg
+    assert "Rename the preset in the admin" in found.hint
+
+
+@pytest.mark.django_db
+def test_e007_is_quiet_when_no_preset_clashes() -> None:
+    assert "imageadmin.E007" not in run(databases=["default"])
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.files.storage.FileSystemStorage", "no.such.Storage", ""],
+)
+def test_w001_default_storage_should_be_s3(backend: str) -> None:
+    with override_settings(STORAGES={**S3, "default": {"BACKEND": backend}}):
+        found = run()["imageadmin.W001"]
+    assert found.level == checks.WARNING
+    assert "not storages.backends.s3.S3Storage" in found.msg
+    assert "Set STORAGES['default']['BACKEND'] to 'storages.backends.s3.S3Storage'" in found.hint
+
+
+def test_w001_accepts_s3_subclasses() -> None:
+    with override_settings(STORAGES={"default": {"BACKEND": "tests.imageadmin.test_checks.MyS3"}}):
+        assert "imageadmin.W001" not in run()
+
+
+def test_w002_production_without_a_broker_warns() -> None:
+    with override_settings(DEBUG=False, CELERY_BROKER_URL=""):
+        found = run()["imageadmin.W002"]
+    with override_settings(DEBUG=False, CELERY_BROKER_URL="redis://127.0.0.1:6379/0"):
+        assert "imageadmin.W002" not in run()
+    with override_settings(DEBUG=True, CELERY_BROKER_URL=""):
+        assert "imageadmin.W002" not in run()
+    assert found.level == checks.WARNING
+    assert "CELERY_BROKER_URL is not set while DEBUG is off" in found.msg
+    assert "celery -A imageadmin worker" in found.hint
