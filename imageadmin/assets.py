@@ -1,0 +1,290 @@
+"""Asset services: upload an original (checked, keyed, stored, recorded) and delete assets.
+
+An upload is whole or absent: the file is checked completely before anything is stored, the
+object is written first and the row created after it (the object is removed again if the row
+fails), so there is never a row without its original. Deleting is the mirror image: rows go in a
+transaction, and the original and every variant key are deleted from S3 only once it commits, so
+a failed delete in the database loses no original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from imageadmin import storage, variants
+from imageadmin.models import Asset, Preset, Variant
+from resizer_lambda import imaging, keys
+from resizer_lambda import presets as contract
+from resizer_lambda.errors import BadKey, CorruptImage, TooLarge, UnsupportedFormat
+
+logger = logging.getLogger(__name__)
+
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "gif": "gif", "avif": "avif"}
+ACCEPTED = "JPEG, PNG, WebP, GIF or AVIF"
+MAX_SLUG_CHARS = 50
+MAX_NAME_CHARS = 255
+# A tiny preset: rendering it decodes every pixel of the original, as the resizer will.
+_DECODE_CHECK = contract.Preset("upload-check", 16)
+# What a refused file looks like, so the message can say what it is rather than what it is not.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"II*\x00", 0, "a TIFF image"),
+    (b"MM\x00*", 0, "a TIFF image"),
+    (b"BM", 0, "a BMP image"),
+    (b"%PDF", 0, "a PDF document"),
+    (b"8BPS", 0, "a Photoshop document"),
+    (b"\x00\x00\x01\x00", 0, "an icon file"),
+    (b"ftypheic", 4, "a HEIC image"),
+    (b"ftypheix", 4, "a HEIC image"),
+    (b"ftypmif1", 4, "a HEIF image"),
+    (b"PK\x03\x04", 0, "a ZIP archive"),
+)
+
+
+class UploadRefused(Exception):
+    """A file cannot become an asset; the message names the file and says why."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class DuplicateUpload(UploadRefused):
+    """The same bytes are already an asset: nothing new is stored; `existing` is that asset."""
+
+    def __init__(self, name: str, existing: Asset) -> None:
+        when = timezone.localtime(existing.created_at).strftime("%Y-%m-%d %H:%M")
+        super().__init__(
+            f"{name} is already uploaded as {existing} (asset #{existing.pk}, {when}).",
+            "duplicate",
+        )
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file that passed every check, ready to be stored."""
+
+    name: str
+    data: bytes
+    info: imaging.SourceInfo
+    sha256: str
+
+
+def display_name(raw: str | None) -> str:
+    """Return the client's file name fit for display: no path, controls or bidi tricks, bounded."""
+    name = re.split(r"[/\\]", raw or "")[-1]
+    name = " ".join(name.split())  # tabs, newlines and runs of spaces become one space
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    if len(name) > MAX_NAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:10] if dot and stem else ""
+        name = name[: MAX_NAME_CHARS - len(ext) - 2] + "…" + (f".{ext}" if ext else "")
+    return name or "unnamed"
+
+
+def slug_for(name: str) -> str:
+    """Return an ASCII slug of a file name's stem ("Ümlaut Façade.JPG" -> "umlaut-facade")."""
+    stem, dot, _ = name.rpartition(".")
+    if not dot:
+        stem = name
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_stem.lower()).strip("-")
+    return slug[:MAX_SLUG_CHARS].strip("-") or "image"
+
+
+def make_key(name: str, fmt: str, token: str | None = None) -> str:
+    """Return a fresh original key: <prefix>/<yyyy>/<mm>/<slug>-<token>.<ext of sniffed fmt>.
+
+    Only the slug comes from the client's name; the extension comes from the bytes, so the key
+    always passes the resizer's grammar whatever the client sent.
+    """
+    prefix = str(settings.IMAGEADMIN_ORIGINALS_PREFIX).strip("/")
+    now = timezone.now()
+    token = token or secrets.token_hex(3)
+    key = f"{now:%Y}/{now:%m}/{slug_for(display_name(name))}-{token}.{EXTENSIONS[fmt]}"
+    return f"{prefix}/{key}" if prefix else key
+
+
+def _what_is(data: bytes) -> str:
+    """Return a short description of a file that is not an accepted image."""
+    head = data[:512]
+    for signature, offset, description in _SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            return description
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in data[:4096].lower()):
+        return "an SVG image"
+    return "not an image this site accepts"
+
+
+def _size(n: int) -> str:
+    return str(filesizeformat(n)).replace("\xa0", " ")
+
+
+def _read(file: IO[bytes], name: str) -> bytes:
+    """Return the file's bytes, refusing it before reading when it is over the byte limit."""
+    limit = int(settings.IMAGEADMIN_MAX_UPLOAD_BYTES)
+    size = getattr(file, "size", None)
+    if isinstance(size, int) and size > limit:
+        raise UploadRefused(f"{name} is {_size(size)}; the limit is {_size(limit)}.", "too_large")
+    if hasattr(file, "seek"):
+        file.seek(0)
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise UploadRefused(f"{name} is over the {_size(limit)} limit.", "too_large")
+    if not data:
+        raise UploadRefused(f"{name} is empty.", "empty")
+    return data
+
+
+def check(file: IO[bytes], name: str) -> Checked:
+    """Return the checked upload, or raise UploadRefused saying why this file cannot be used."""
+    data = _read(file, name)
+    max_pixels = int(settings.IMAGEADMIN_MAX_UPLOAD_PIXELS)
+    # The header is checked against our limit below, with its numbers in the message; this
+    # bound only keeps Pillow's own bomb guard in charge of absurd headers.
+    header_limits = contract.Limits(max_pixels=max(max_pixels, 1) * 4, max_bytes=len(data))
+    try:
+        info = imaging.probe(data, header_limits)
+    except UnsupportedFormat as err:
+        raise UploadRefused(
+            f"{name} is {_what_is(data)}; upload a {ACCEPTED} image.", "unsupported"
+        ) from err
+    except TooLarge as err:
+        raise UploadRefused(
+            f"{name} has too many pixels: the limit is {max_pixels:,}.", "too_many_pixels"
+        ) from err
+    except CorruptImage as err:
+        raise UploadRefused(f"{name} is a damaged or truncated image file.", "corrupt") from err
+    pixels = info.width * info.height
+    if pixels > max_pixels:
+        raise UploadRefused(
+            f"{name} is {info.width}x{info.height} = {pixels:,} pixels; "
+            f"the limit is {max_pixels:,}.",
+            "too_many_pixels",
+        )
+    limits = contract.Limits(max_pixels=max_pixels, max_bytes=len(data))
+    try:
+        imaging.render_one(data, _DECODE_CHECK, limits)
+    except (CorruptImage, TooLarge, UnsupportedFormat) as err:
+        kind = info.format.upper()
+        raise UploadRefused(
+            f"{name} is a damaged or truncated {kind} file: it cannot be decoded.", "corrupt"
+        ) from err
+    return Checked(name=name, data=data, info=info, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _store(key: str, checked: Checked) -> str:
+    """Write the original through Django's storage; return the key it was stored at."""
+    content = ContentFile(checked.data, name=key)
+    content.content_type = imaging.CONTENT_TYPES.get(checked.info.format, "image/gif")
+    try:
+        stored = default_storage.save(key, content)
+    except (ClientError, BotoCoreError) as err:
+        raise storage.StorageError(f"cannot store {checked.name} in S3: {err}") from err
+    return str(stored)
+
+
+def _discard(key: str) -> None:
+    try:
+        storage.delete([key])
+    except storage.StorageError:
+        logger.exception("upload_cleanup_failed key=%s", key)
+
+
+def upload(file: IO[bytes], user: Any, name: str | None = None) -> Asset:
+    """Check `file`, store it under a fresh key and return its new Asset.
+
+    Raise UploadRefused (nothing stored, no row) for a file that cannot be used, DuplicateUpload
+    when the same bytes are already an asset, storage.StorageError when S3 fails.
+    """
+    name = display_name(name if name is not None else getattr(file, "name", None))
+    checked = check(file, name)
+    existing = Asset.objects.filter(sha256=checked.sha256).first()
+    if existing is not None:
+        raise DuplicateUpload(name, existing)
+    key = make_key(name, checked.info.format)
+    try:
+        keys.check_original_key(key, set(Preset.objects.values_list("name", flat=True)))
+    except BadKey as err:  # pragma: no cover - make_key builds keys from [a-z0-9-] only
+        raise UploadRefused(f"{name}: cannot make a safe key ({err.message}).", "bad_key") from err
+    key = _store(key, checked)
+    try:
+        with transaction.atomic():
+            asset = Asset(
+                original_name=name,
+                width=checked.info.width,
+                height=checked.info.height,
+                format=checked.info.format,
+                bytes=len(checked.data),
+                sha256=checked.sha256,
+                uploaded_by=user if getattr(user, "pk", None) else None,
+            )
+            asset.original.name = key
+            asset.save()
+    except IntegrityError:
+        _discard(key)
+        winner = Asset.objects.filter(sha256=checked.sha256).first()
+        if winner is not None:  # the same file uploaded concurrently
+            raise DuplicateUpload(name, winner) from None
+        raise
+    except BaseException:
+        _discard(key)
+        raise
+    logger.info("asset_uploaded id=%s key=%s bytes=%s", asset.pk, key, asset.bytes)
+    return asset
+
+
+def _delete_objects(object_keys: list[str]) -> None:
+    try:
+        storage.delete(object_keys)
+    except storage.StorageError:
+        # The rows are gone; the objects are orphans that sync_variants can report.
+        logger.exception("asset_objects_delete_failed count=%s", len(object_keys))
+
+
+def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
+    """Delete assets and, once the transaction commits, their originals and variants in S3.
+
+    Variant keys are computed for every preset (active or not) and format rather than listed
+    from the bucket, and Variant rows' keys are added in case a key was made another way.
+    Return how many assets were deleted.
+    """
+    if isinstance(assets, QuerySet):
+        ids: Sequence[int] = list(assets.values_list("pk", flat=True))
+    else:
+        ids = [a.pk if isinstance(a, Asset) else int(a) for a in assets]
+    if not ids:
+        return 0
+    with transaction.atomic():
+        rows = Asset.objects.filter(pk__in=ids)
+        originals = [str(k) for k in rows.values_list("original", flat=True)]
+        preset_names = list(Preset.objects.values_list("name", flat=True))
+        object_keys: dict[str, None] = {}
+        for key in originals:
+            object_keys.update(dict.fromkeys(variants.variant_keys(preset_names, key)))
+        object_keys.update(
+            dict.fromkeys(Variant.objects.filter(asset_id__in=ids).values_list("key", flat=True))
+        )
+        object_keys.update(dict.fromkeys(originals))  # originals last: variants go first
+        deleted = rows.delete()[1].get(Asset._meta.label, 0)
+        transaction.on_commit(lambda: _delete_objects(list(object_keys)))
+    logger.info("assets_deleted count=%s objects=%s", deleted, len(object_keys))
+    return deleted
