@@ -225,6 +225,59 @@ def check_celery_broker(**kwargs: Any) -> list[CheckMessage]:
     ]
 
 
+def _whole_number(name: str, low: int) -> bool:
+    value = getattr(settings, name, None)
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def check_publishing(**kwargs: Any) -> list[CheckMessage]:
+    """The settings `manage.py publish` writes AWS configuration from must make sense."""
+    found: list[CheckMessage] = []
+    protocol = getattr(settings, "IMAGEADMIN_API_PROTOCOL", "https")
+    if protocol not in ("http", "https"):
+        found.append(
+            Error(
+                f"IMAGEADMIN_API_PROTOCOL must be 'https' or 'http', got {protocol!r}.",
+                hint="The routing rules redirect missing variants to the API with this protocol; "
+                "API Gateway speaks https ('http' only for a local stack).",
+                id="imageadmin.E008",
+            )
+        )
+    if not _whole_number("IMAGEADMIN_VARIANT_EXPIRE_DAYS", 1):
+        value = getattr(settings, "IMAGEADMIN_VARIANT_EXPIRE_DAYS", None)
+        found.append(
+            Error(
+                f"IMAGEADMIN_VARIANT_EXPIRE_DAYS must be a whole number of days >= 1, got "
+                f"{value!r}.",
+                hint="S3 lifecycle rules expire objects after at least one day; set it to e.g. 30.",
+                id="imageadmin.E009",
+            )
+        )
+    if not _whole_number("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", 0):
+        value = getattr(settings, "IMAGEADMIN_PUBLISH_SETTLE_SECONDS", None)
+        found.append(
+            Error(
+                f"IMAGEADMIN_PUBLISH_SETTLE_SECONDS must be a whole number of seconds >= 0, got "
+                f"{value!r}.",
+                hint="Use the Lambda's PRESETS_TTL plus its timeout (90 with the template's "
+                "defaults), or 0 where no Lambda caches the presets.",
+                id="imageadmin.E010",
+            )
+        )
+    key = getattr(settings, "IMAGEADMIN_PRESETS_KEY", "")
+    if not (isinstance(key, str) and key.startswith("_config/") and len(key) > len("_config/")):
+        found.append(
+            Error(
+                f"IMAGEADMIN_PRESETS_KEY must be a key under _config/, got {key!r}.",
+                hint="The bucket policy keeps only _config/ (and the originals) from public "
+                "reads; anywhere else the presets JSON would be public. The stack's PresetsKey "
+                "output gives the value (default _config/presets.json).",
+                id="imageadmin.E011",
+            )
+        )
+    return found
+
+
 SETTINGS_CHECKS = (
     check_cdn_url,
     check_bucket,
@@ -232,4 +285,5 @@ SETTINGS_CHECKS = (
     check_upload_limits,
     check_default_storage,
     check_celery_broker,
+    check_publishing,
 )

@@ -19,6 +19,10 @@ def main() -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ["AWS_ENDPOINT_URL_S3"] = f"http://127.0.0.1:{s3_port}"
+    # Publishing on one machine: the local API speaks plain http, and no Lambda container caches
+    # the presets JSON, so a publish need not wait for one to re-read it.
+    os.environ.setdefault("IMAGEADMIN_API_PROTOCOL", "http")
+    os.environ.setdefault("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", "0")
 
     import boto3
     import django

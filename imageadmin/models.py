@@ -1,4 +1,4 @@
-"""Preset, Asset, Variant and Job: what the admin edits and what the system keeps track of."""
+"""Preset, Asset, Variant, Job and Publication: what the admin edits and what the system tracks."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class Preset(models.Model):
     name = models.SlugField(
         max_length=63,
         unique=True,
-        help_text="Used in URLs: https://<cdn>/<name>/<original key>. Lowercase, digits, - and _.",
+        help_text="Used in URLs: https://CDN/NAME/ORIGINAL-KEY. Lowercase, digits, - and _.",
     )
     width = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(contract.MAX_DIMENSION)]
@@ -248,3 +248,47 @@ class Job(models.Model):
         return (
             100 if not self.total else min(100, round(100 * (self.done + self.failed) / self.total))
         )
+
+
+class PublicationStatus(models.TextChoices):
+    RUNNING = "running", "running"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+    DRY_RUN = "dry_run", "dry run"
+
+
+class Publication(models.Model):
+    """One run of publishing the presets to AWS (`imageadmin.publishing`), as it happened.
+
+    The last succeeded one is the baseline of the next: a preset whose contract differs from
+    its `snapshot` has stale variants to purge. Failed and dry runs never become the baseline.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=20, help_text="admin or command")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=PublicationStatus.choices, default=PublicationStatus.RUNNING
+    )
+    snapshot = models.JSONField(
+        default=dict, blank=True, help_text="The presets contract published (or attempted)."
+    )
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="What differed between AWS and the presets."
+    )
+    steps = models.JSONField(
+        default=list, blank=True, help_text="Each step's outcome, AWS request ids and errors."
+    )
+    failed_step = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"publication #{self.pk}"

@@ -69,6 +69,9 @@ TEMPLATES = [
     },
 ]
 
+if not os.environ.get("DATABASE_URL"):
+    DATA_DIR.mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
+
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
@@ -118,6 +121,17 @@ IMAGEADMIN_API_PATH = os.environ.get("IMAGEADMIN_API_PATH", "default/resize")
 IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = os.environ.get("IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID", "")
 IMAGEADMIN_LAMBDA_NAME = os.environ.get("IMAGEADMIN_LAMBDA_NAME", "image-resizer")
 IMAGEADMIN_PRESETS_KEY = os.environ.get("IMAGEADMIN_PRESETS_KEY", "_config/presets.json")
+# The routing rules redirect a missing variant to <protocol>://<API host>/<API path>?key=...;
+# http only for a local stack without TLS.
+IMAGEADMIN_API_PROTOCOL = os.environ.get("IMAGEADMIN_API_PROTOCOL", "https")
+# Lifecycle: a preset's variants expire this many days after they were made (Preset.expire_days
+# overrides it per preset); they are remade on the next request.
+IMAGEADMIN_VARIANT_EXPIRE_DAYS = _env_int("IMAGEADMIN_VARIANT_EXPIRE_DAYS", 30)
+# Publishing waits this long after the presets JSON changed before it purges stale variants:
+# the Lambda re-reads the JSON at most every PRESETS_TTL (60 s) and a render already running
+# may take up to its 25 s timeout, so until then a container may still remake a purged variant
+# with the old preset (and CloudFront would cache it for a year).
+IMAGEADMIN_PUBLISH_SETTLE_SECONDS = _env_int("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", 90)
 
 # --- Uploads ----------------------------------------------------------------------------------
 IMAGEADMIN_MAX_UPLOAD_BYTES = _env_int("IMAGEADMIN_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from imageadmin import reconcile, variants
+from imageadmin import publishing, reconcile, variants
 
 
 @shared_task(name="imageadmin.tasks.generate_variants")
@@ -31,3 +31,9 @@ def purge_variants(
 def sync_variants(job_id: int | None = None) -> dict[str, dict[str, int | str]]:
     """Reconcile Variant rows with S3 (scheduled hourly by beat); return counts per preset."""
     return reconcile.sync(job_id)
+
+
+@shared_task(name="imageadmin.tasks.publish_presets")
+def publish_presets(publication_id: int) -> str:
+    """Run a publication the admin started; return its status."""
+    return publishing.run_started(publication_id)

@@ -139,6 +139,7 @@ class PresetAdmin(admin.ModelAdmin):
             "stale_total": totals["stale"],
             "active_presets": Preset.objects.active().count(),
             "max_active_presets": MAX_ACTIVE_PRESETS,
+            "can_publish": request.user.has_perm("imageadmin.publish_presets"),
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)

@@ -176,3 +176,29 @@ def test_w002_production_without_a_broker_warns() -> None:
     assert found.level == checks.WARNING
     assert "CELERY_BROKER_URL is not set while DEBUG is off" in found.msg
     assert "celery -A imageadmin worker" in found.hint
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "check_id"),
+    [
+        ("IMAGEADMIN_API_PROTOCOL", "ftp", "imageadmin.E008"),
+        ("IMAGEADMIN_VARIANT_EXPIRE_DAYS", 0, "imageadmin.E009"),
+        ("IMAGEADMIN_VARIANT_EXPIRE_DAYS", -1, "imageadmin.E009"),
+        ("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", -1, "imageadmin.E010"),
+        ("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", "90", "imageadmin.E010"),
+        ("IMAGEADMIN_PRESETS_KEY", "presets.json", "imageadmin.E011"),
+        ("IMAGEADMIN_PRESETS_KEY", "_config/", "imageadmin.E011"),
+    ],
+)
+def test_e008_e011_publishing_settings(setting: str, value: Any, check_id: str) -> None:
+    with override_settings(**{setting: value}):
+        found = run()[check_id]
+    assert found.level == checks.ERROR
+    assert found.msg.startswith(setting)
+
+
+def test_publishing_settings_for_a_local_stack_pass() -> None:
+    with override_settings(
+        DEBUG=True, IMAGEADMIN_API_PROTOCOL="http", IMAGEADMIN_PUBLISH_SETTLE_SECONDS=0
+    ):
+        assert run() == {}

@@ -1,0 +1,284 @@
+"""Read the live AWS state and compute what publishing the presets would change (reads only).
+
+The plan is what the admin page and `publish --dry-run` show, and what `apply` executes: the
+presets JSON, the website and lifecycle configurations (live vs desired), the presets whose
+variants are stale since the last successful publication, and invalidations still owed by
+publications that failed after purging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from imageadmin.models import Preset, Publication, PublicationStatus, Variant
+from imageadmin.presets import build_config
+from imageadmin.publishing import aws, desired, diff
+from resizer_lambda import presets as contract
+from resizer_lambda.errors import ConfigError
+
+PRESETS_JSON, WEBSITE, LIFECYCLE = "presets_json", "website", "lifecycle"
+SETTLE, PURGE, INVALIDATE = "settle", "purge", "invalidate"
+TITLES = {
+    PRESETS_JSON: "Presets JSON",
+    WEBSITE: "Website routing rules",
+    LIFECYCLE: "Lifecycle rules",
+    SETTLE: "Wait for the Lambda to re-read the presets",
+    PURGE: "Purge stale variants",
+    INVALIDATE: "CloudFront invalidation",
+}
+CONFIG_CACHE_CONTROL = "no-store"
+
+
+@dataclass(frozen=True)
+class ConfigStep:
+    """One configuration document: what S3 holds, what it should hold, and how they differ."""
+
+    name: str
+    live: Any  # None: absent
+    desired: Any
+    items: tuple[diff.Item, ...]
+    diff: str
+    request_id: str  # of the read
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.name]
+
+    def summary(self) -> str:
+        absent = " (absent from AWS)" if self.live is None else ""
+        return diff.summarize(self.items) + absent
+
+
+@dataclass(frozen=True)
+class PurgeItem:
+    """A preset whose published variants are stale, with what is there now."""
+
+    change: desired.PresetChange
+    objects: int
+    rows: int
+
+
+@dataclass
+class Plan:
+    """Everything a publication would do, computed from the database and a read of AWS."""
+
+    config: contract.Config
+    text: str  # the presets JSON to write
+    steps: list[ConfigStep]
+    purges: list[PurgeItem]
+    baseline: str  # where the comparison for stale presets comes from
+    pending_paths: list[str] = field(default_factory=list)
+    pending_names: list[str] = field(default_factory=list)
+    config_last_modified: datetime | None = None
+    distribution_id: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        return self.config.to_dict()
+
+    @property
+    def changes_anything(self) -> bool:
+        return any(s.changed for s in self.steps) or bool(self.purges or self.pending_paths)
+
+    def step(self, name: str) -> ConfigStep:
+        return next(s for s in self.steps if s.name == name)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the plan as JSON for Publication.changes."""
+        return {
+            "baseline": self.baseline,
+            # A list, not a dict: PostgreSQL's jsonb does not keep the order of object keys.
+            "config": [
+                {
+                    "name": s.name,
+                    "summary": s.summary(),
+                    "items": [i.line() for i in s.items],
+                    "diff": s.diff,
+                }
+                for s in self.steps
+            ],
+            "purge": [
+                {
+                    "preset": p.change.name,
+                    "reason": p.change.reason(),
+                    "objects": p.objects,
+                    "rows": p.rows,
+                }
+                for p in self.purges
+            ],
+            "pending_invalidation": {"presets": self.pending_names, "paths": self.pending_paths},
+            "notes": self.notes,
+        }
+
+
+def api_target() -> desired.ApiTarget:
+    return desired.ApiTarget(
+        host=settings.IMAGEADMIN_API_HOST,
+        path=settings.IMAGEADMIN_API_PATH,
+        protocol=getattr(settings, "IMAGEADMIN_API_PROTOCOL", "https"),
+    )
+
+
+def expiry(config: contract.Config) -> list[tuple[str, int]]:
+    """Return (preset, days) for each published preset: its expire_days, else the default."""
+    default = int(getattr(settings, "IMAGEADMIN_VARIANT_EXPIRE_DAYS", 30))
+    days = dict(Preset.objects.filter(name__in=config.names).values_list("name", "expire_days"))
+    return [(p.name, days.get(p.name) or default) for p in config.presets]
+
+
+def protected() -> tuple[str, ...]:
+    return desired.protected_prefixes(
+        settings.IMAGEADMIN_ORIGINALS_PREFIX, settings.IMAGEADMIN_PRESETS_KEY
+    )
+
+
+def last_success() -> Publication | None:
+    return (
+        Publication.objects.filter(status=PublicationStatus.SUCCEEDED, dry_run=False)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def variant_rows(name: str) -> QuerySet[Variant]:
+    a, b = desired.variant_prefixes(name)
+    return Variant.objects.filter(Q(key__startswith=a) | Q(key__startswith=b))
+
+
+def variant_keys(name: str) -> list[str]:
+    """Return the keys of a preset's variant objects in S3 (both prefixes, listed)."""
+    for prefix in desired.variant_prefixes(name):
+        if any(desired.covers(prefix, p) for p in protected()):
+            raise desired.Refused(f"refusing to purge {prefix!r}: originals or config live there")
+    return [
+        key
+        for prefix in desired.variant_prefixes(name)
+        for key in aws.list_keys(prefix)
+        if desired.preset_of_key(key) == name
+    ]
+
+
+def _pending(since: Publication | None) -> tuple[list[str], list[str]]:
+    """Return invalidation paths (and presets) that failed publications purged but never sent."""
+    failed = Publication.objects.filter(status=PublicationStatus.FAILED, dry_run=False)
+    if since is not None:
+        failed = failed.filter(created_at__gte=since.created_at).exclude(pk=since.pk)
+    paths: set[str] = set()
+    names: set[str] = set()
+    for pub in failed:
+        outcomes = {s.get("name"): s for s in pub.steps or []}
+        purge, invalidate = outcomes.get(PURGE) or {}, outcomes.get(INVALIDATE) or {}
+        if invalidate.get("outcome") == "ok":
+            continue
+        owed = (purge.get("data") or {}).get("invalidation_paths") or []
+        if owed:
+            paths.update(owed)
+            names.update((purge.get("data") or {}).get("deleted", {}).keys())
+    return sorted(paths), sorted(names)
+
+
+def _baseline(live_text: str | None) -> tuple[dict[str, Any] | None, str, Publication | None]:
+    success = last_success()
+    if success is not None:
+        when = success.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        return success.snapshot, f"publication #{success.pk} ({when})", success
+    if live_text is not None:
+        try:
+            return (
+                contract.loads(live_text, "live").to_dict(),
+                "the presets JSON in S3 (no successful publication recorded)",
+                None,
+            )
+        except ConfigError:
+            pass
+    return None, "none: nothing was published before, so no variant is known to be stale", None
+
+
+def build_plan(*, count_objects: bool = True) -> Plan:
+    """Read AWS and the database and return what publishing would do. Writes nothing.
+
+    Raises ConfigError when the presets are not valid for the Lambda, aws.AwsError when AWS
+    cannot be read, and desired.Refused when a rule or purge would touch originals or config.
+    """
+    config = build_config()
+    text = config.to_json()
+    contract.loads(text, "publish")  # re-read exactly as the Lambda will
+    key = settings.IMAGEADMIN_PRESETS_KEY
+
+    stored = aws.read_config(key)
+    live_obj: aws.StoredConfig | None = stored.value
+    live_text = live_obj.body.decode("utf-8", "replace") if live_obj else None
+    live_cc = live_obj.cache_control if live_obj else ""
+    items = diff.presets_items(live_text, live_cc, text, CONFIG_CACHE_CONTROL)
+    json_step = ConfigStep(
+        PRESETS_JSON,
+        live_text,
+        text,
+        tuple(items),
+        diff.unified(live_text or "", text, key),
+        stored.request_id,
+    )
+
+    names = [p.name for p in config.presets]
+    site = aws.read_website()
+    want_site = desired.website(names, api_target(), site.value)
+    site_step = ConfigStep(
+        WEBSITE,
+        site.value,
+        want_site,
+        tuple(diff.website_items(site.value, want_site)),
+        diff.unified(diff.canonical(site.value), diff.canonical(want_site), "website.json"),
+        site.request_id,
+    )
+
+    life = aws.read_lifecycle()
+    want_life = desired.lifecycle(expiry(config), life.value)
+    unsafe = desired.unsafe_rules(want_life["Rules"], protected())
+    if unsafe:
+        raise desired.Refused(f"lifecycle rules {unsafe} would expire originals or the config")
+    life_step = ConfigStep(
+        LIFECYCLE,
+        life.value,
+        want_life,
+        tuple(diff.lifecycle_items(life.value, want_life)),
+        diff.unified(diff.canonical(life.value), diff.canonical(want_life), "lifecycle.json"),
+        life.request_id,
+    )
+
+    snapshot, baseline, success = _baseline(live_text)
+    purges = []
+    for change in desired.changed_presets(snapshot, config.to_dict()):
+        objects = len(variant_keys(change.name)) if count_objects else 0
+        purges.append(PurgeItem(change, objects, variant_rows(change.name).count()))
+    pending_paths, pending_names = _pending(success)
+    plan = Plan(
+        config=config,
+        text=text,
+        steps=[json_step, site_step, life_step],
+        purges=purges,
+        baseline=baseline,
+        pending_paths=pending_paths,
+        pending_names=pending_names,
+        config_last_modified=live_obj.last_modified if live_obj else None,
+        distribution_id=str(getattr(settings, "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID", "") or ""),
+    )
+    if not plan.distribution_id:
+        plan.notes.append(
+            "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID is empty: no CloudFront invalidation is made."
+        )
+    if pending_paths:
+        plan.notes.append(
+            f"{len(pending_paths)} path(s) purged by a failed publication were never "
+            "invalidated; this publication invalidates them."
+        )
+    return plan
