@@ -24,11 +24,6 @@ UPLOAD_URL = "/admin/imageadmin/asset/upload/"
 CHANGELIST_URL = "/admin/imageadmin/asset/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def editor_client(client: Client, editor: Any) -> Client:
     client.force_login(editor)

@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 KEY_RE = r"originals/\d{4}/\d{2}/%s-[0-9a-f]{6}\.%s"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Make users quickly: the default hasher takes about a second per user on this machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def bucket_keys(s3_client: Any, bucket: str) -> list[str]:
     response = s3_client.list_objects_v2(Bucket=bucket)
     return sorted(obj["Key"] for obj in response.get("Contents", []))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 
-from imageadmin.models import Asset, Preset
+from imageadmin.models import Asset
 from tests.imageadmin import assets_files as files
 
 pytestmark = [
@@ -19,36 +17,8 @@ pytestmark = [
 SCREENSHOT = "/tmp/assets-upload.png"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
-def _migration_data(transactional_db: None) -> None:
-    """Recreate the roles and default presets the data migrations made, if a flush removed them.
-
-    `serialized_rollback` should restore them after another transactional test's flush, but it
-    silently does nothing under Playwright: its sync API runs an event loop in this thread, so
-    Django's connection (an asgiref Local) is a different object from the one the serialized
-    contents were stored on when the database was set up before any browser test.
-    """
-    roles = importlib.import_module("imageadmin.migrations.0002_roles").ROLES
-    for group_name, models in roles.items():
-        group, _ = Group.objects.get_or_create(name=group_name)
-        for model, actions in models.items():
-            for action in actions:
-                codename = action if "_" in action else f"{action}_{model}"
-                group.permissions.add(
-                    Permission.objects.get(content_type__app_label="imageadmin", codename=codename)
-                )
-    defaults = importlib.import_module("imageadmin.migrations.0003_default_presets").DEFAULTS
-    for position, (name, width) in enumerate(defaults):
-        Preset.objects.get_or_create(name=name, defaults={"width": width, "position": position})
-
-
-@pytest.fixture
-def editor(_migration_data: None, editor: Any) -> Any:
+def editor(transactional_db: None, editor: Any) -> Any:
     return editor
 
 

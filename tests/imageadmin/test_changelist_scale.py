@@ -19,11 +19,6 @@ CHANGELIST_URL = "/admin/imageadmin/asset/"
 QUERIES = ["", "?q=dress", "?format__exact=jpeg&o=-3", "?uploaded_by__id__exact=1&p=2"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def s3_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every HTTP request botocore sends (and still send it)."""
