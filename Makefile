@@ -46,10 +46,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# The benchmark fetches its photo corpus from Debian packages and sharp from npm by itself.
 bench: $(STAMP)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r bench/requirements.txt
 	$(PY) bench/run.py
 
 bench-quick: $(STAMP)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r bench/requirements.txt
 	$(PY) bench/run.py --quick
 
 clean:

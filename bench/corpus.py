@@ -98,8 +98,13 @@ def _download_deb(package: str, version: str, quiet: bool) -> Path:
 def _extract_members(deb: Path, members: dict[str, Path]) -> None:
     """Stream the wanted members out of the package's data tarball."""
     wanted = {m.lstrip("./"): dest for m, dest in members.items()}
-    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["dpkg-deb", "--fsys-tarfile", str(deb)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None
+    assert proc.stderr is not None
     try:
         with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
             for info in tar:
@@ -117,8 +122,13 @@ def _extract_members(deb: Path, members: dict[str, Path]) -> None:
                 if not wanted:
                     break
     finally:
-        proc.stdout.close()
+        stopped_early = not wanted
+        proc.stdout.close()  # stopping early gives dpkg-deb a broken pipe: expected
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
         proc.wait()
+    if proc.returncode != 0 and not stopped_early:
+        raise CorpusError(f"dpkg-deb --fsys-tarfile {deb.name} failed: {err.strip()}")
     if wanted:
         raise CorpusError(f"{deb.name}: members not found: {sorted(wanted)}")
 

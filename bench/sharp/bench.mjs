@@ -27,7 +27,8 @@ import sharp from "sharp";
 sharp.cache(false);
 sharp.concurrency(1);
 
-const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const rssMode = process.argv[2] === "--rss";
+const config = rssMode ? {} : JSON.parse(readFileSync(process.argv[2], "utf8"));
 const quality = config.quality ?? 82;
 const repeats = Math.max(1, config.repeats ?? 3);
 
@@ -68,6 +69,20 @@ async function sharedRaw(buf, format, widths) {
     out.push(await encode(sharp(data, raw).resize(resizeOpts(w)), format).toBuffer());
   }
   return out;
+}
+
+// `node bench.mjs --rss FILE 150,300,...`: render every width per request (b) from FILE and
+// print the process's peak RSS, for comparison with run.py's 50 MP check.
+if (process.argv[2] === "--rss") {
+  const buf = readFileSync(process.argv[3]);
+  const fmt = (await sharp(buf).metadata()).format;
+  for (const w of process.argv[4].split(",").map(Number)) {
+    await encode(sharp(buf).resize(resizeOpts(w)), fmt === "jpg" ? "jpeg" : fmt).toBuffer();
+  }
+  // VmHWM, not resourceUsage().maxRSS: Linux carries a forking parent's peak into maxRSS.
+  const hwm = readFileSync("/proc/self/status", "utf8").match(/^VmHWM:\s+(\d+)/m);
+  process.stdout.write(`${JSON.stringify({ maxrss_mb: Number(hwm[1]) / 1024 })}\n`);
+  process.exit(0);
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;

@@ -245,7 +245,7 @@ def test_16bit_grey_png_is_scaled_not_clamped(value: int, expected: int) -> None
     ("alpha", "fmt", "mode", "expected"),
     [
         (None, None, "RGB", (255, 117, 0)),
-        (65535, None, "RGBA", (255, 117, 0, 255)),
+        (65535, None, "RGB", (255, 117, 0)),  # alpha opaque everywhere is dropped, losslessly
         (0, None, "RGBA", (0, 0, 0, 0)),  # Pillow keeps colour under alpha 0 as it was: 0
         (0, "jpeg", "RGB", img.WHITE),
     ],
@@ -738,10 +738,12 @@ def test_jpeg_fast_path_matches_a_full_decode_lanczos_resize(
         reference = ImageOps.fit(full, out.size, Image.Resampling.LANCZOS)
     else:
         reference = full.resize(out.size, Image.Resampling.LANCZOS)
-    assert mean_abs_diff(out, reference) < 1.0  # levels out of 255; ~0.4 measured
+    # Levels out of 255: 0.3-1.1 measured on this noisy synthetic photo with DRAFT_GAP 1.25
+    # (0.4 with 2.0); on real photos bench/ checks SSIM against sharp's instead.
+    assert mean_abs_diff(out, reference) < 1.5
     assert rendered.decoded is not None
     assert rendered.decoded[0] <= 1501, "libjpeg should have scaled in the DCT domain"
-    assert rendered.decoded[0] >= out.width * imaging.REDUCING_GAP
+    assert rendered.decoded[0] >= out.width * imaging.DRAFT_GAP
 
 
 def test_jpeg_draft_decodes_a_reduced_image_for_every_preset() -> None:
@@ -757,7 +759,8 @@ def test_jpeg_draft_decodes_a_reduced_image_for_every_preset() -> None:
     every = imaging.render_many(data, DEFAULT_PRESETS, LIMITS)
 
     assert only_small["small"].decoded == (750, 500)  # 1/8 scale: 300 wide would do
-    assert {r.decoded for r in every.values()} == {(3000, 2000)}  # 1200 wide needs 1/2
+    # 1200 wide x DRAFT_GAP 1.25 = 1500 < 6000/4 + 1: 1/2 it is.
+    assert {r.decoded for r in every.values()} == {(3000, 2000)}
     assert [(r.width, r.height) for r in every.values()] == [
         (150, 100),
         (300, 200),
@@ -806,13 +809,22 @@ def test_render_many_equals_render_one_for_a_jpeg(detailed_jpeg: tuple[bytes, Im
         assert mean_abs_diff(a, b) < 1.0, preset.name
 
 
-def test_render_many_equals_render_one_exactly_for_a_png() -> None:
+def test_render_many_matches_render_one_for_a_png() -> None:
     data = img.encode(img.oriented(6, img.photo((400, 300))), "PNG", exif=img.exif(6))
 
     many = imaging.render_many(data, MANY, LIMITS)
+    many_png = imaging.render_many(data, MANY, LIMITS, "png")
 
+    assert list(many) == [p.name for p in MANY]  # in the order asked, though made largest first
     for preset in MANY:
-        assert many[preset.name] == imaging.render_one(data, preset, LIMITS), preset.name
+        one = imaging.render_one(data, preset, LIMITS)
+        got = many[preset.name]
+        assert (got.width, got.height, got.format) == (one.width, one.height, one.format)
+        # Smaller outputs are made from a larger one when it is REDUCING_GAP x larger: compared
+        # losslessly, near-identical to rendering each alone.
+        one_png = imaging.render_one(data, preset, LIMITS, "png")
+        a, b = (Image.open(io.BytesIO(r.data)) for r in (many_png[preset.name], one_png))
+        assert mean_abs_diff(a, b) < 1.0, preset.name
 
 
 def test_render_many_of_nothing_is_nothing() -> None:
