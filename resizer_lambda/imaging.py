@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import math
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -341,8 +342,8 @@ def _decode(
         )
         w, h = im.size
         want = (
-            min(w, int(w * scale * DRAFT_GAP) + 1),
-            min(h, int(h * scale * DRAFT_GAP) + 1),
+            min(w, math.ceil(w * scale * DRAFT_GAP)),
+            min(h, math.ceil(h * scale * DRAFT_GAP)),
         )
         drafted = im.draft(im.mode if im.mode in ("RGB", "L", "CMYK") else None, want)
         if drafted is not None:

@@ -759,8 +759,8 @@ def test_jpeg_draft_decodes_a_reduced_image_for_every_preset() -> None:
     every = imaging.render_many(data, DEFAULT_PRESETS, LIMITS)
 
     assert only_small["small"].decoded == (750, 500)  # 1/8 scale: 300 wide would do
-    # 1200 wide x DRAFT_GAP 1.25 = 1500 < 6000/4 + 1: 1/2 it is.
-    assert {r.decoded for r in every.values()} == {(3000, 2000)}
+    # 1200 wide x DRAFT_GAP 1.25 = 1500 = 6000/4: a quarter-scale decode is enough.
+    assert {r.decoded for r in every.values()} == {(1500, 1000)}
     assert [(r.width, r.height) for r in every.values()] == [
         (150, 100),
         (300, 200),
@@ -802,11 +802,13 @@ def test_render_many_equals_render_one_for_a_jpeg(detailed_jpeg: tuple[bytes, Im
         one = imaging.render_one(data, preset, LIMITS)
         got = many[preset.name]
         assert (got.width, got.height, got.format) == (one.width, one.height, one.format)
-        # The shared decode may use a finer DCT scale than one preset alone: near-identical.
-        # (Compared losslessly: a lossy encoder would amplify the tiny differences.)
+        # The shared decode may use a finer DCT scale than one preset alone: close, within the
+        # sum of both renderings' distance to the full-decode reference (each < 1.5 levels on
+        # this noisy synthetic photo, see the fast-path test). Compared losslessly: a lossy
+        # encoder would amplify the differences.
         one_png = imaging.render_one(data, preset, LIMITS, "png")
         a, b = (Image.open(io.BytesIO(r.data)) for r in (many_png[preset.name], one_png))
-        assert mean_abs_diff(a, b) < 1.0, preset.name
+        assert mean_abs_diff(a, b) < 2.0, preset.name
 
 
 def test_render_many_matches_render_one_for_a_png() -> None:
