@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium test-resizer test-django lint typecheck bench bench-quick clean
+.PHONY: run test chromium test-resizer test-django test-e2e lint typecheck bench bench-quick clean
 
 # The venv carries its own uv, so nothing outside it is needed but a Python >= 3.12.
 $(VENV)/bin/python:
@@ -20,7 +20,7 @@ $(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/re
 run: $(STAMP)
 	$(PY) -m imageadmin.localstack
 
-test: $(STAMP) chromium lint typecheck test-resizer test-django
+test: $(STAMP) chromium lint typecheck test-resizer test-django test-e2e
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
@@ -38,6 +38,11 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-django: $(STAMP)
 	$(PY) -m pytest tests/imageadmin
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest tests/imageadmin -m "not browser"
+
+# The whole system end to end: moto's server, the local edge with the real Lambda, Django's live
+# server and Chromium; then `make run` itself in a subprocess, started, used and stopped.
+test-e2e: $(STAMP) chromium
+	$(PY) -m pytest tests/e2e
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

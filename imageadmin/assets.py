@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from imageadmin import storage, variants
 from imageadmin.models import Asset, Preset, Variant
+from imageadmin.publishing.aws import AwsError
+from imageadmin.publishing.deleted import invalidate as invalidate_deleted
 from resizer_lambda import imaging, keys
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import BadKey, CorruptImage, TooLarge, UnsupportedFormat
@@ -252,16 +254,23 @@ def upload(file: IO[bytes], user: Any, name: str | None = None) -> Asset:
     return asset
 
 
-def _delete_objects(object_keys: list[str]) -> None:
+def _delete_objects(object_keys: list[str], variant_keys: list[str]) -> None:
     try:
         storage.delete(object_keys)
     except storage.StorageError:
         # The rows are gone; the objects are orphans that sync_variants can report.
         logger.exception("asset_objects_delete_failed count=%s", len(object_keys))
+        return
+    try:
+        invalidate_deleted(variant_keys)  # else CloudFront serves the variants for their max-age
+    except AwsError:
+        logger.exception("asset_invalidation_failed count=%s", len(variant_keys))
 
 
 def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
     """Delete assets and, once the transaction commits, their originals and variants in S3.
+
+    The variants' CDN paths are invalidated after the objects are gone (publishing.deleted).
 
     Variant keys are computed for every preset (active or not) and format rather than listed
     from the bucket, and Variant rows' keys are added in case a key was made another way.
@@ -283,8 +292,9 @@ def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
         object_keys.update(
             dict.fromkeys(Variant.objects.filter(asset_id__in=ids).values_list("key", flat=True))
         )
+        variant_keys = list(object_keys)
         object_keys.update(dict.fromkeys(originals))  # originals last: variants go first
         deleted = rows.delete()[1].get(Asset._meta.label, 0)
-        transaction.on_commit(lambda: _delete_objects(list(object_keys)))
+        transaction.on_commit(lambda: _delete_objects(list(object_keys), variant_keys))
     logger.info("assets_deleted count=%s objects=%s", deleted, len(object_keys))
     return deleted

@@ -132,6 +132,9 @@ IMAGEADMIN_VARIANT_EXPIRE_DAYS = _env_int("IMAGEADMIN_VARIANT_EXPIRE_DAYS", 30)
 # may take up to its 25 s timeout, so until then a container may still remake a purged variant
 # with the old preset (and CloudFront would cache it for a year).
 IMAGEADMIN_PUBLISH_SETTLE_SECONDS = _env_int("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", 90)
+# The front-end demo pages (/demo/): every asset through the template tags, public. On by default
+# only with DEBUG.
+IMAGEADMIN_DEMO_PAGES = os.environ.get("IMAGEADMIN_DEMO_PAGES", "1" if DEBUG else "0") == "1"
 
 # --- Uploads ----------------------------------------------------------------------------------
 IMAGEADMIN_MAX_UPLOAD_BYTES = _env_int("IMAGEADMIN_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
@@ -148,6 +151,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# One queue per system sharing a broker (`make run` names one per data folder).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("IMAGEADMIN_CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
     "sync-variants-hourly": {"task": "imageadmin.tasks.sync_variants", "schedule": 3600.0},
 }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+
+from tests.browser import browser_type_launch_args  # noqa: F401  (Debian's Chromium)
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the test
 # body are still synchronous and safe there.
@@ -102,28 +103,3 @@ def preset_admin(django_user_model: Any) -> Any:
     user.save()
     user.groups.add(Group.objects.get(name="Preset admins"))
     return user
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Launch Debian's Chromium: Playwright cannot download its own browser here."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": _chromium(),
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
