@@ -407,3 +407,8 @@ def expected_through_profile(colour: Sequence[int], mode: str, profile: bytes) -
 
 def distance(a: Sequence[int], b: Sequence[int]) -> float:
     return math.dist(a, b)
+
+
+def photo_file(fmt: str) -> bytes:
+    """Return a small (120x80) photo-like original encoded as `fmt`."""
+    return encode(photo((120, 80)), fmt)
