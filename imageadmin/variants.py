@@ -14,6 +14,7 @@ from functools import partial
 from itertools import batched
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
@@ -22,6 +23,9 @@ from django.utils import timezone
 from imageadmin import presets as contract_presets
 from imageadmin import storage
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
+from imageadmin.publishing import desired
+from imageadmin.publishing.aws import AwsError
+from imageadmin.publishing.deleted import invalidate as invalidate_deleted
 from resizer_lambda import imaging, keys
 from resizer_lambda.errors import ResizerError
 
@@ -275,7 +279,20 @@ def _in_prefix(key: str, names: set[str]) -> bool:
     return name in names and (not dot or fmt in keys.KEY_FORMATS)
 
 
-def _purge_preset(name: str, rows: Any) -> int:
+def _collect(keys_: Iterable[str], into: dict[str, None], limit: int) -> Iterator[str]:
+    """Yield `keys_`, remembering up to `limit` + 1 distinct ones in `into` on the way."""
+    for key in keys_:
+        if len(into) <= limit:
+            into.setdefault(key)
+        yield key
+
+
+def _purge_preset(name: str, rows: Any) -> tuple[int, list[str]]:
+    """Delete one preset's objects and rows; return the count and the keys to invalidate.
+
+    A preset can have millions of keys, so at most MAX_INVALIDATION_PATHS + 1 of them are kept:
+    past that many paths the invalidation is the presets' wildcards whatever the rest are.
+    """
     listed = (
         obj.key
         for prefix in (f"{name}/", f"{name}.")
@@ -283,9 +300,40 @@ def _purge_preset(name: str, rows: Any) -> int:
         if _in_prefix(obj.key, {name})
     )
     mine = rows.filter(preset__name=name)
-    count = storage.delete(listed) + storage.delete(mine.values_list("key", flat=True))
+    limit = desired.MAX_INVALIDATION_PATHS
+    deleted: dict[str, None] = {}
+    count = storage.delete(_collect(listed, deleted, limit))
+    count += storage.delete(_collect(mine.values_list("key", flat=True), deleted, limit))
     mine.delete()
-    return count
+    return count, list(deleted)
+
+
+def _invalidate_and_report(job_id: int | None, units: int, label: str, keys_: Any) -> None:
+    """Invalidate the purged keys' CDN paths, then count `units` done (or failed) on the job.
+
+    Called once the objects are gone and before the units are counted, so the job cannot close
+    first. A failure leaves the objects gone (CloudFront serves its copies until they expire).
+    """
+    note = ""
+    try:
+        if not getattr(settings, "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID", ""):
+            note = f"{label}: IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID is empty: CDN not invalidated"
+        elif (invalidation := invalidate_deleted(keys_)) is not None:
+            note = f"{label}: CloudFront invalidation {invalidation}"
+    except AwsError as err:
+        logger.warning("purge: invalidation for %s failed: %s", label, err)
+        note = f"{label}: variants deleted, but the CloudFront invalidation failed: {err}"
+        job_progress(job_id, failed=units, note=note + "; the CDN serves them until they expire")
+        return
+    except Exception as err:
+        job_progress(job_id, failed=units, note=f"{label}: invalidation internal error {err!r}")
+        raise
+    job_progress(job_id, done=units, note=note)
+
+
+def _label(noun: str, items: Sequence[object]) -> str:
+    shown = ", ".join(str(i) for i in items[:5])
+    return f"{noun} {shown}" + (f" and {len(items) - 5} more" if len(items) > 5 else "")
 
 
 def purge(
@@ -300,7 +348,9 @@ def purge(
     None means all. For given assets the keys are computed (plain and every explicit format);
     for all assets each preset's prefixes are listed. Rows' own keys are deleted too (a renamed
     preset leaves its old keys only there). Rows go after their objects, so a failed delete
-    leaves the rows telling the truth.
+    leaves the rows telling the truth. Once the objects are gone the deleted keys' CDN paths are
+    invalidated (publishing.deleted), else CloudFront serves its copies for their max-age; a
+    failed invalidation fails the job's units but deletes stay deleted.
     """
     job_running(job_id)
     rows = Variant.objects.all()
@@ -313,24 +363,32 @@ def purge(
         preset_names = list(named.values_list("name", flat=True))
     if asset_ids is None:
         count = 0
+        purged: list[str] = []
+        deleted: list[str] = []
         for name in preset_names:
             try:
-                count += _purge_preset(name, rows)
+                preset_count, preset_keys = _purge_preset(name, rows)
             except storage.StorageError as err:
                 job_progress(job_id, failed=1, note=f"{name}: purge failed: {err}")
             else:
-                job_progress(job_id, done=1)
+                count += preset_count
+                deleted += preset_keys
+                purged.append(name)
+        if purged:
+            _invalidate_and_report(job_id, len(purged), _label("presets", purged), deleted)
         return count
     rows = rows.filter(asset_id__in=asset_ids)
     if original_keys is None:
         found = Asset.objects.filter(pk__in=asset_ids).values_list("original", flat=True)
         original_keys = [str(k) for k in found]
-    computed = (k for original in original_keys for k in variant_keys(preset_names, original))
+    computed = [k for original in original_keys for k in variant_keys(preset_names, original)]
+    own = list(rows.values_list("key", flat=True))
     try:
-        count = storage.delete(computed) + storage.delete(rows.values_list("key", flat=True))
+        count = storage.delete(computed) + storage.delete(own)
     except storage.StorageError as err:
         job_progress(job_id, failed=len(asset_ids), note=f"purge failed: {err}")
         return 0
     rows.delete()
-    job_progress(job_id, done=len(asset_ids))
+    label = _label("assets", asset_ids)
+    _invalidate_and_report(job_id, len(asset_ids), label, dict.fromkeys(computed + own))
     return count
