@@ -6,8 +6,8 @@ import hashlib
 from typing import Any
 
 import boto3
-from django.utils import timezone
 
+from imageadmin.localstack import config as local_config
 from imageadmin.models import Asset, Preset, Variant
 
 API_HOST = "api.example.com"
@@ -29,38 +29,10 @@ def configure(settings: Any, s3_endpoint: str, monkeypatch: Any) -> None:
 
 
 def create_distribution(endpoint: str, bucket: str) -> str:
-    """Create a CloudFront distribution on moto's server in front of `bucket`'s website."""
-    cloudfront = boto3.client("cloudfront", endpoint_url=endpoint)
-    origin = f"{bucket}.s3-website-us-east-1.amazonaws.com"
-    response = cloudfront.create_distribution(
-        DistributionConfig={
-            "CallerReference": f"test-{bucket}-{timezone.now().timestamp()}",
-            "Comment": "imageadmin test",
-            "Enabled": True,
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "website",
-                        "DomainName": origin,
-                        "CustomOriginConfig": {
-                            "HTTPPort": 80,
-                            "HTTPSPort": 443,
-                            "OriginProtocolPolicy": "http-only",
-                        },
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "website",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "MinTTL": 0,
-                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                "TrustedSigners": {"Enabled": False, "Quantity": 0},
-            },
-        }
+    """Create, on moto's server, the distribution `make run` creates in front of `bucket`."""
+    return local_config.create_distribution(
+        boto3.client("cloudfront", endpoint_url=endpoint), bucket
     )
-    return str(response["Distribution"]["Id"])
 
 
 def invalidated_paths(endpoint: str, distribution_id: str) -> list[list[str]]:
