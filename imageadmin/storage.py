@@ -8,6 +8,7 @@ listing prefixes for reconciliation.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,14 +86,26 @@ def write(key: str, data: bytes, content_type: str, cache_control: str) -> None:
         raise StorageError(f"cannot write s3://{bucket()}/{key}: {err}") from err
 
 
+DELETE_BATCH = 1000  # S3's DeleteObjects limit
+
+
+def refused(response: Any) -> tuple[str, str] | None:
+    """Return (message, code) when S3 refused part of a DeleteObjects batch, else None."""
+    errors = response.get("Errors", [])
+    if not errors:
+        return None
+    first = errors[0]
+    message = (
+        f"S3 refused to delete {len(errors)} object(s), e.g. {first.get('Key')}: "
+        f"{first.get('Code')}"
+    )
+    return message, str(first.get("Code", ""))
+
+
 def delete(keys: Iterable[str]) -> int:
     """Delete `keys` (missing ones are fine), 1000 per request; return how many were asked."""
-    batch: list[str] = []
     count = 0
-
-    def flush() -> None:
-        if not batch:
-            return
+    for batch in itertools.batched(keys, DELETE_BATCH):
         try:
             response = client().delete_objects(
                 Bucket=bucket(),
@@ -100,21 +113,9 @@ def delete(keys: Iterable[str]) -> int:
             )
         except (ClientError, BotoCoreError) as err:
             raise StorageError(f"cannot delete from s3://{bucket()}: {err}") from err
-        errors = response.get("Errors", [])
-        if errors:
-            first = errors[0]
-            raise StorageError(
-                f"S3 refused to delete {len(errors)} object(s), e.g. {first.get('Key')}: "
-                f"{first.get('Code')}"
-            )
-        batch.clear()
-
-    for key in keys:
-        batch.append(key)
-        count += 1
-        if len(batch) == 1000:
-            flush()
-    flush()
+        if why := refused(response):
+            raise StorageError(why[0])
+        count += len(batch)
     return count
 
 

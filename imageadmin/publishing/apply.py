@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from imageadmin import storage
 from imageadmin.models import Publication, PublicationStatus
 from imageadmin.publishing import aws, desired
 from imageadmin.publishing.plan import (
@@ -275,7 +276,7 @@ def _purge(plan: Plan, rec: _Recorder) -> list[str]:
         for item in plan.purges:
             name = item.change.name
             deleted[name] = []
-            for batch in batched(variant_keys(name), aws.DELETE_BATCH):
+            for batch in batched(variant_keys(name), storage.DELETE_BATCH):
                 request_ids += aws.delete_keys(batch)
                 deleted[name] += batch
             rows[name] = variant_rows(name).delete()[0]

@@ -9,6 +9,7 @@ becomes an `AwsError` naming the operation, the AWS error code and the request i
 from __future__ import annotations
 
 import functools
+import itertools
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,7 +31,6 @@ else:
 ABSENT_CODES = frozenset(
     {"NoSuchKey", "404", "NoSuchWebsiteConfiguration", "NoSuchLifecycleConfiguration"}
 )
-DELETE_BATCH = 1000  # S3's DeleteObjects limit
 
 
 class AwsError(Exception):
@@ -198,9 +198,7 @@ def write_lifecycle(config: dict[str, Any]) -> Answer:
 def delete_keys(keys: Iterable[str]) -> list[str]:
     """Delete `keys` (missing ones are fine), 1000 per request; return the request ids."""
     request_ids: list[str] = []
-    batch: list[str] = []
-
-    def flush() -> None:
+    for batch in itertools.batched(keys, storage.DELETE_BATCH):
         answer = _call(
             "DeleteObjects",
             storage.client().delete_objects,
@@ -208,24 +206,8 @@ def delete_keys(keys: Iterable[str]) -> list[str]:
             Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
         )
         request_ids.append(answer.request_id)
-        errors = answer.value.get("Errors", [])
-        if errors:
-            first = errors[0]
-            raise AwsError(
-                "DeleteObjects",
-                f"S3 refused to delete {len(errors)} object(s), e.g. {first.get('Key')}: "
-                f"{first.get('Code')}",
-                str(first.get("Code", "")),
-                answer.request_id,
-            )
-        batch.clear()
-
-    for key in keys:
-        batch.append(key)
-        if len(batch) == DELETE_BATCH:
-            flush()
-    if batch:
-        flush()
+        if why := storage.refused(answer.value):
+            raise AwsError("DeleteObjects", why[0], why[1], answer.request_id)
     return request_ids
 
 

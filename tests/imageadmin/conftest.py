@@ -84,6 +84,31 @@ def s3_bucket(settings: Any, s3_endpoint: str, bucket: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run Celery tasks in-process whatever CELERY_BROKER_URL says."""
+    from imageadmin.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def presets() -> dict[str, Any]:
+    """The four default presets, fresh (modules may override this fixture)."""
+    from tests.imageadmin.originals import default_presets
+
+    return default_presets()
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
+    """Run what services enqueue on commit, as the request's commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def editor(django_user_model: Any) -> Any:
     from django.contrib.auth.models import Group
 

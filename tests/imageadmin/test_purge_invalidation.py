@@ -12,31 +12,12 @@ from typing import Any
 import pytest
 
 from imageadmin import storage, variants
-from imageadmin.celery import app as celery_app
 from imageadmin.models import Asset, JobStatus, Preset, Variant
 from imageadmin.publishing import aws
-from tests.imageadmin.originals import default_presets, keys_in, make_asset
+from tests.imageadmin.originals import keys_in, make_asset
 from tests.imageadmin.publish_data import configure, create_distribution, invalidated_paths
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def presets() -> dict[str, Preset]:
-    return default_presets()
-
-
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 @pytest.fixture

@@ -8,31 +8,10 @@ from typing import Any
 import pytest
 
 from imageadmin import reconcile, tasks, variants
-from imageadmin.celery import app as celery_app
 from imageadmin.models import Job, JobStatus, Preset, Variant, VariantStatus
-from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls, default_presets, make_asset
+from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls, make_asset
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks() -> Iterator[None]:
-    """Run tasks in-process whatever CELERY_BROKER_URL says."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def presets() -> dict[str, Preset]:
-    return default_presets()
-
-
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
-    """Run what services enqueue on commit, as the request's commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def test_sync_reconciles_rows_with_the_bucket(

@@ -5,46 +5,23 @@ Tasks run eagerly (in-process) here; test_sync.py covers sync, test_tasks_worker
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from imageadmin import tasks, variants
-from imageadmin.celery import app as celery_app
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from resizer_lambda.presets import DEFAULT_CACHE_CONTROL
 from tests.imageadmin.originals import (
     DEFAULT_WIDTHS,
     S3Calls,
-    default_presets,
     fetch_image,
     image_bytes,
     keys_in,
     make_asset,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks() -> Iterator[None]:
-    """Run tasks in-process whatever CELERY_BROKER_URL says."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def presets() -> dict[str, Preset]:
-    return default_presets()
-
-
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
-    """Run what services enqueue on commit, as the request's commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 # --- generate -----------------------------------------------------------------------------------
