@@ -18,7 +18,7 @@ $(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/re
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m imageadmin.localstack
+	$(PY) -m localaws
 
 test: $(STAMP) chromium lint typecheck test-resizer test-django test-e2e
 
@@ -36,8 +36,8 @@ test-resizer: $(STAMP)
 # The Django suite runs on SQLite, then again on PostgreSQL (127.0.0.1:5432, database test).
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-django: $(STAMP)
-	$(PY) -m pytest tests/imageadmin
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest tests/imageadmin -m "not browser"
+	$(PY) -m pytest tests/imageadmin tests/demosite tests/localaws
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest tests/imageadmin tests/demosite tests/localaws -m "not browser"
 
 # The whole system end to end: moto's server, the local edge with the real Lambda, Django's live
 # server and Chromium; then `make run` itself in a subprocess, started, used and stopped.

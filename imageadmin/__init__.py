@@ -1,5 +1,7 @@
-"""The Django side of the image CDN: presets, originals and variants in the admin."""
+"""imageadmin: an image CDN for Django shops, as a reusable Django app.
 
-from imageadmin.celery import app as celery_app
+Presets, originals and variants in the admin; publishing to AWS; template tags and a JSON API for
+front-ends; a model field for the shop's own models. The resizer itself is `resizer_lambda`.
+"""
 
-__all__ = ("celery_app",)
+__version__ = "0.2.0"

@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from imageadmin import storage, variants
+from imageadmin.conf import conf
 from imageadmin.models import Asset, Preset, Variant
 from imageadmin.publishing.aws import AwsError
 from imageadmin.publishing.deleted import invalidate as invalidate_deleted
@@ -117,7 +116,7 @@ def make_key(name: str, fmt: str, token: str | None = None) -> str:
     Only the slug comes from the client's name; the extension comes from the bytes, so the key
     always passes the resizer's grammar whatever the client sent.
     """
-    prefix = str(settings.IMAGEADMIN_ORIGINALS_PREFIX).strip("/")
+    prefix = str(conf.IMAGEADMIN_ORIGINALS_PREFIX).strip("/")
     now = timezone.now()
     token = token or secrets.token_hex(3)
     key = f"{now:%Y}/{now:%m}/{slug_for(display_name(name))}-{token}.{EXTENSIONS[fmt]}"
@@ -142,7 +141,7 @@ def _size(n: int) -> str:
 
 def _read(file: IO[bytes], name: str) -> bytes:
     """Return the file's bytes, refusing it before reading when it is over the byte limit."""
-    limit = int(settings.IMAGEADMIN_MAX_UPLOAD_BYTES)
+    limit = int(conf.IMAGEADMIN_MAX_UPLOAD_BYTES)
     size = getattr(file, "size", None)
     if isinstance(size, int) and size > limit:
         raise UploadRefused(f"{name} is {_size(size)}; the limit is {_size(limit)}.", "too_large")
@@ -159,7 +158,7 @@ def _read(file: IO[bytes], name: str) -> bytes:
 def check(file: IO[bytes], name: str) -> Checked:
     """Return the checked upload, or raise UploadRefused saying why this file cannot be used."""
     data = _read(file, name)
-    max_pixels = int(settings.IMAGEADMIN_MAX_UPLOAD_PIXELS)
+    max_pixels = int(conf.IMAGEADMIN_MAX_UPLOAD_PIXELS)
     # The header is checked against our limit below, with its numbers in the message; this
     # bound only keeps Pillow's own bomb guard in charge of absurd headers.
     header_limits = contract.Limits(max_pixels=max(max_pixels, 1) * 4, max_bytes=len(data))
@@ -198,7 +197,7 @@ def _store(key: str, checked: Checked) -> str:
     content = ContentFile(checked.data, name=key)
     content.content_type = imaging.CONTENT_TYPES.get(checked.info.format, "image/gif")
     try:
-        stored = default_storage.save(key, content)
+        stored = storage.original_storage().save(key, content)
     except (ClientError, BotoCoreError) as err:
         raise storage.StorageError(f"cannot store {checked.name} in S3: {err}") from err
     return str(stored)

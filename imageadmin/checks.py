@@ -19,7 +19,9 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
+from imageadmin.conf import conf
 from resizer_lambda import keys
+from resizer_lambda import presets as contract
 from resizer_lambda.errors import BadKey
 
 S3_STORAGE = "storages.backends.s3.S3Storage"
@@ -27,14 +29,11 @@ S3_STORAGE = "storages.backends.s3.S3Storage"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-# The contract's bounds for limits.max_source_bytes / max_source_pixels (resizer_lambda.presets).
-MAX_SOURCE_BYTES = 1024**3
-MAX_SOURCE_PIXELS = 1_000_000_000
 
 
 def check_cdn_url(**kwargs: Any) -> list[CheckMessage]:
     """IMAGEADMIN_CDN_URL must be an absolute http(s) URL: every variant URL starts with it."""
-    value = getattr(settings, "IMAGEADMIN_CDN_URL", "")
+    value = conf.IMAGEADMIN_CDN_URL
     parts = urlsplit(value) if isinstance(value, str) else None
     if parts and parts.scheme in ("http", "https") and parts.hostname and not parts.query:
         return []
@@ -72,24 +71,34 @@ def bucket_name_problem(name: object) -> str | None:
     return None
 
 
+def _storage_config() -> tuple[str, dict[str, Any] | None]:
+    alias = conf.IMAGEADMIN_STORAGE
+    config = settings.STORAGES.get(alias) if isinstance(alias, str) else None
+    return str(alias), config if isinstance(config, dict) else None
+
+
 def check_bucket(**kwargs: Any) -> list[CheckMessage]:
-    """IMAGEADMIN_BUCKET must be a valid S3 bucket name."""
-    value = getattr(settings, "IMAGEADMIN_BUCKET", "")
+    """The imageadmin storage's bucket_name must be a valid S3 bucket name."""
+    alias, config = _storage_config()
+    if config is None:
+        return []  # E012 says the alias is missing
+    value = (config.get("OPTIONS") or {}).get("bucket_name", "")
     problem = bucket_name_problem(value)
     if problem is None:
         return []
     return [
         Error(
-            f"IMAGEADMIN_BUCKET {value!r} is not a valid S3 bucket name: {problem}.",
-            hint="Set IMAGEADMIN_BUCKET to the name of the bucket holding originals and "
-            "variants, e.g. 'shop-images'.",
+            f"STORAGES[{alias!r}]['OPTIONS']['bucket_name'] {value!r} is not a valid S3 bucket "
+            f"name: {problem}.",
+            hint="Set it to the name of the bucket holding originals and variants (the stack's "
+            "BucketName output), e.g. 'shop-images'.",
             id="imageadmin.E002",
         )
     ]
 
 
 def _prefix() -> object:
-    return getattr(settings, "IMAGEADMIN_ORIGINALS_PREFIX", "")
+    return conf.IMAGEADMIN_ORIGINALS_PREFIX
 
 
 def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
@@ -127,7 +136,7 @@ def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
 
 
 def _positive_int(name: str, check_id: str, upper: int, unit: str, example: str) -> list[Any]:
-    value = getattr(settings, name, None)
+    value = getattr(conf, name)
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= upper:
         return []
     shown = "not an integer (read as -1)" if value == -1 else repr(value)
@@ -145,12 +154,16 @@ def check_upload_limits(**kwargs: Any) -> list[CheckMessage]:
     """The upload limits must be positive integers the presets contract accepts."""
     return [
         *_positive_int(
-            "IMAGEADMIN_MAX_UPLOAD_BYTES", "imageadmin.E005", MAX_SOURCE_BYTES, "bytes", "52428800"
+            "IMAGEADMIN_MAX_UPLOAD_BYTES",
+            "imageadmin.E005",
+            contract.MAX_SOURCE_BYTES,
+            "bytes",
+            "52428800",
         ),
         *_positive_int(
             "IMAGEADMIN_MAX_UPLOAD_PIXELS",
             "imageadmin.E006",
-            MAX_SOURCE_PIXELS,
+            contract.MAX_SOURCE_PIXELS,
             "pixels",
             "75000000",
         ),
@@ -188,24 +201,49 @@ def check_prefix_not_a_preset(
     ]
 
 
-def check_default_storage(**kwargs: Any) -> list[CheckMessage]:
-    """Originals should be stored in S3, where the resizer Lambda reads them."""
-    backend = settings.STORAGES.get("default", {}).get("BACKEND", "")
+def check_storage(**kwargs: Any) -> list[CheckMessage]:
+    """IMAGEADMIN_STORAGE must name an S3Storage in STORAGES, never the shop's default one."""
+    alias, config = _storage_config()
+    example = (
+        f"STORAGES[{alias!r}] = {{'BACKEND': '{S3_STORAGE}', "
+        "'OPTIONS': {'bucket_name': 'shop-images'}}"
+    )
+    if config is None:
+        return [
+            Error(
+                f"STORAGES has no {alias!r} entry (IMAGEADMIN_STORAGE): imageadmin keeps "
+                "originals and variants in a storage of its own.",
+                hint=f"Add {example} to your settings (docs/integrate.md), or set "
+                "IMAGEADMIN_STORAGE to the alias of an existing S3Storage.",
+                id="imageadmin.E012",
+            )
+        ]
+    backend = config.get("BACKEND", "")
     try:
         from storages.backends.s3 import S3Storage
 
         is_s3 = issubclass(import_string(backend), S3Storage)
     except ImportError:
         is_s3 = False
-    if is_s3:
+    problem = ""
+    if not is_s3:
+        problem = (
+            f"uses {backend or 'no backend'!r}, not {S3_STORAGE}: originals would not reach "
+            "the bucket the resizer Lambda reads"
+        )
+    elif alias == "default":
+        problem = (
+            "is the project's default storage: the shop's own media files would be stored in "
+            "the images bucket, beside the originals"
+        )
+    if not problem:
         return []
     return [
-        Warning(
-            f"STORAGES['default'] uses {backend or 'no backend'!r}, not {S3_STORAGE}: uploaded "
-            "originals do not reach the bucket, so the resizer cannot make variants of them.",
-            hint=f"Set STORAGES['default']['BACKEND'] to '{S3_STORAGE}' (or a subclass) with "
-            "bucket_name set to IMAGEADMIN_BUCKET.",
-            id="imageadmin.W001",
+        Error(
+            f"STORAGES[{alias!r}] (IMAGEADMIN_STORAGE) {problem}.",
+            hint=f"Add a separate entry, e.g. {example}, and leave IMAGEADMIN_STORAGE at "
+            "'imageadmin'.",
+            id="imageadmin.E012",
         )
     ]
 
@@ -219,21 +257,21 @@ def check_celery_broker(**kwargs: Any) -> list[CheckMessage]:
             "CELERY_BROKER_URL is not set while DEBUG is off: generating and purging variants "
             "run inside the admin's web requests, which time out on large jobs.",
             hint="Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) and run a worker: "
-            "celery -A imageadmin worker.",
+            "celery -A <your project> worker.",
             id="imageadmin.W002",
         )
     ]
 
 
 def _whole_number(name: str, low: int) -> bool:
-    value = getattr(settings, name, None)
+    value = getattr(conf, name)
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
 
 
 def check_publishing(**kwargs: Any) -> list[CheckMessage]:
     """The settings `manage.py publish` writes AWS configuration from must make sense."""
     found: list[CheckMessage] = []
-    protocol = getattr(settings, "IMAGEADMIN_API_PROTOCOL", "https")
+    protocol = conf.IMAGEADMIN_API_PROTOCOL
     if protocol not in ("http", "https"):
         found.append(
             Error(
@@ -244,7 +282,7 @@ def check_publishing(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     if not _whole_number("IMAGEADMIN_VARIANT_EXPIRE_DAYS", 1):
-        value = getattr(settings, "IMAGEADMIN_VARIANT_EXPIRE_DAYS", None)
+        value = conf.IMAGEADMIN_VARIANT_EXPIRE_DAYS
         found.append(
             Error(
                 f"IMAGEADMIN_VARIANT_EXPIRE_DAYS must be a whole number of days >= 1, got "
@@ -254,7 +292,7 @@ def check_publishing(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     if not _whole_number("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", 0):
-        value = getattr(settings, "IMAGEADMIN_PUBLISH_SETTLE_SECONDS", None)
+        value = conf.IMAGEADMIN_PUBLISH_SETTLE_SECONDS
         found.append(
             Error(
                 f"IMAGEADMIN_PUBLISH_SETTLE_SECONDS must be a whole number of seconds >= 0, got "
@@ -264,7 +302,7 @@ def check_publishing(**kwargs: Any) -> list[CheckMessage]:
                 id="imageadmin.E010",
             )
         )
-    key = getattr(settings, "IMAGEADMIN_PRESETS_KEY", "")
+    key = conf.IMAGEADMIN_PRESETS_KEY
     if not (isinstance(key, str) and key.startswith("_config/") and len(key) > len("_config/")):
         found.append(
             Error(
@@ -283,7 +321,7 @@ SETTINGS_CHECKS = (
     check_bucket,
     check_originals_prefix,
     check_upload_limits,
-    check_default_storage,
+    check_storage,
     check_celery_broker,
     check_publishing,
 )

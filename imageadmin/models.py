@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from imageadmin.conf import conf
+from imageadmin.storage import original_storage
 from resizer_lambda import imaging, keys
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError
@@ -121,7 +123,7 @@ class Preset(models.Model):
             match = _FIELD_RE.match(err.message)
             field, message = (match.group(1), match.group(2)) if match else (None, err.message)
             errors.setdefault(field or "__all__", []).append(message)
-        prefix = settings.IMAGEADMIN_ORIGINALS_PREFIX.strip("/").split("/")[0]
+        prefix = conf.IMAGEADMIN_ORIGINALS_PREFIX.strip("/").split("/")[0]
         if self.name and prefix and self.name == prefix:
             errors.setdefault("name", []).append(
                 f"'{self.name}' is the originals prefix; a preset cannot share it."
@@ -141,7 +143,7 @@ class Preset(models.Model):
 class Asset(models.Model):
     """An original image in S3 under the originals prefix."""
 
-    original = models.FileField(max_length=1024, editable=False)
+    original = models.FileField(max_length=1024, editable=False, storage=original_storage)
     original_name = models.CharField(
         max_length=255, editable=False, help_text="The file name it was uploaded with."
     )
@@ -177,7 +179,7 @@ class Asset(models.Model):
         return keys.build_variant_key(preset, self.key, fmt)
 
     def variant_url(self, preset: str, fmt: keys.KeyFormat | None = None) -> str:
-        return keys.url_for_key(settings.IMAGEADMIN_CDN_URL, self.variant_key(preset, fmt))
+        return keys.url_for_key(conf.IMAGEADMIN_CDN_URL, self.variant_key(preset, fmt))
 
     def variant_size(self, preset: Preset | contract.Preset) -> tuple[int, int]:
         """Return the variant's pixel size, computed (no S3 call) as the resizer will make it."""

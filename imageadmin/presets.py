@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-
+from imageadmin.conf import conf
 from imageadmin.models import Preset
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError
@@ -36,14 +35,14 @@ class ActivePreset:
 
 def cache_control() -> str:
     """Return the Cache-Control header variants are stored with."""
-    return str(getattr(settings, "IMAGEADMIN_CACHE_CONTROL", contract.DEFAULT_CACHE_CONTROL))
+    return str(conf.IMAGEADMIN_CACHE_CONTROL)
 
 
 def limits() -> contract.Limits:
     """Return the source limits: the upload limits, so the Lambda accepts any uploaded original."""
     return contract.Limits(
-        max_pixels=settings.IMAGEADMIN_MAX_UPLOAD_PIXELS,
-        max_bytes=settings.IMAGEADMIN_MAX_UPLOAD_BYTES,
+        max_pixels=conf.IMAGEADMIN_MAX_UPLOAD_PIXELS,
+        max_bytes=conf.IMAGEADMIN_MAX_UPLOAD_BYTES,
     )
 
 

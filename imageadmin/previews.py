@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.template.defaultfilters import filesizeformat
 
 from imageadmin import storage
+from imageadmin.conf import conf
 from imageadmin.models import Asset, Preset, Variant, VariantStatus
 from resizer_lambda import imaging, keys
 from resizer_lambda import presets as contract
@@ -81,8 +81,8 @@ def spec_from_params(params: Mapping[str, str], name: str = PREVIEW_NAME) -> con
 def limits() -> contract.Limits:
     """Return the limits the resizer will apply to originals (settings, else its defaults)."""
     default = contract.Limits()
-    max_bytes = settings.IMAGEADMIN_MAX_UPLOAD_BYTES
-    max_pixels = settings.IMAGEADMIN_MAX_UPLOAD_PIXELS
+    max_bytes = conf.IMAGEADMIN_MAX_UPLOAD_BYTES
+    max_pixels = conf.IMAGEADMIN_MAX_UPLOAD_PIXELS
     return contract.Limits(
         max_pixels=max_pixels if max_pixels > 0 else default.max_pixels,
         max_bytes=max_bytes if max_bytes > 0 else default.max_bytes,
@@ -149,7 +149,7 @@ def describe(count: int, size: int) -> str:
 
 def preset_url(name: str) -> str:
     """Return the URL pattern of a preset's variants, for messages."""
-    return keys.url_for_key(settings.IMAGEADMIN_CDN_URL, f"{name}/") + "…"
+    return keys.url_for_key(conf.IMAGEADMIN_CDN_URL, f"{name}/") + "…"
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,26 @@
 """Django-side S3 I/O for variants and housekeeping; botocore errors are translated here only.
 
-Originals go through Django's storage API (django-storages' S3 backend); this module handles what
-that API does not: variant objects with their own Content-Type/Cache-Control, batch deletes and
-listing prefixes for reconciliation.
+Everything the app keeps in S3 goes through one storage: the `STORAGES` alias named by
+`IMAGEADMIN_STORAGE` (an S3Storage of django-storages), never the host project's
+`default_storage`. Originals are saved through Django's storage API (`original_storage()`); this
+module handles what that API does not, with the same storage's boto3 client and bucket: variant
+objects with their own Content-Type/Cache-Control, batch deletes and listing prefixes.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import storages
+from storages.backends.s3 import S3Storage
+
+from imageadmin.conf import conf
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -40,19 +43,28 @@ class StoredObject:
     last_modified: datetime
 
 
-@functools.cache
+def original_storage() -> S3Storage:
+    """Return the storage originals and variants live in (`STORAGES[IMAGEADMIN_STORAGE]`).
+
+    `imageadmin.checks` (E012) explains a missing alias or a backend that is not S3Storage.
+    """
+    found = storages[conf.IMAGEADMIN_STORAGE]
+    if not isinstance(found, S3Storage):
+        raise ImproperlyConfigured(
+            f"STORAGES[{conf.IMAGEADMIN_STORAGE!r}] must be an S3Storage (django-storages), "
+            f"got {type(found).__name__}; run `manage.py check` for the details."
+        )
+    return found
+
+
 def client() -> S3Client:
-    """Return the process's S3 client (settings' endpoint; boto3's standard variables apply)."""
-    return boto3.client(
-        "s3",
-        endpoint_url=settings.AWS_S3_ENDPOINT_URL or None,
-        region_name=settings.AWS_S3_REGION_NAME,
-        config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}),
-    )
+    """Return the storage's boto3 S3 client (its endpoint, region, credentials and retries)."""
+    return original_storage().connection.meta.client  # type: ignore[no-any-return]
 
 
 def bucket() -> str:
-    return str(settings.IMAGEADMIN_BUCKET)
+    """Return the name of the storage's bucket."""
+    return str(original_storage().bucket_name)
 
 
 def _code(err: ClientError) -> str:

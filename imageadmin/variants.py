@@ -14,7 +14,6 @@ from functools import partial
 from itertools import batched
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from imageadmin import presets as contract_presets
 from imageadmin import storage
+from imageadmin.conf import conf
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.publishing import desired
 from imageadmin.publishing.aws import AwsError
@@ -316,7 +316,7 @@ def _invalidate_and_report(job_id: int | None, units: int, label: str, keys_: An
     """
     note = ""
     try:
-        if not getattr(settings, "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID", ""):
+        if not conf.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID:
             note = f"{label}: IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID is empty: CDN not invalidated"
         elif (invalidation := invalidate_deleted(keys_)) is not None:
             note = f"{label}: CloudFront invalidation {invalidation}"

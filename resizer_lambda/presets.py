@@ -32,6 +32,7 @@ MAX_DIMENSION = 8192
 MAX_PRESETS = 200
 # Pillow refuses to open anything over 2 x Image.MAX_IMAGE_PIXELS whatever we allow.
 MAX_SOURCE_PIXELS = 178_956_970
+MAX_SOURCE_BYTES = 1024**3
 DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
@@ -206,7 +207,7 @@ def parse(doc: object) -> Config:
             raw_limits.get("max_source_bytes", defaults.max_bytes),
             "limits.max_source_bytes",
             1,
-            1024**3,
+            MAX_SOURCE_BYTES,
         ),
     )
     if "presets" not in doc:

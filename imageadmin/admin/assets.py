@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -26,6 +25,7 @@ from django.utils.safestring import SafeString
 
 from imageadmin import assets as services
 from imageadmin import storage
+from imageadmin.conf import conf
 from imageadmin.models import Asset
 from imageadmin.presets import ActivePreset, active_presets
 from imageadmin.templatetags import images
@@ -245,8 +245,8 @@ class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "title": "Upload images",
             "results": results,
             "accepted": services.ACCEPTED,
-            "max_bytes": settings.IMAGEADMIN_MAX_UPLOAD_BYTES,
-            "max_megapixels": settings.IMAGEADMIN_MAX_UPLOAD_PIXELS / 1_000_000,
+            "max_bytes": conf.IMAGEADMIN_MAX_UPLOAD_BYTES,
+            "max_megapixels": conf.IMAGEADMIN_MAX_UPLOAD_PIXELS / 1_000_000,
             "media": self.media,
             "ok_count": sum(1 for r in results if r.asset and not r.duplicate),
             "error_count": sum(1 for r in results if r.error and not r.duplicate),

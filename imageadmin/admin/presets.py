@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -23,6 +22,7 @@ from django.utils.html import escape, format_html
 from django.views.decorators.http import require_GET
 
 from imageadmin import previews
+from imageadmin.conf import conf
 from imageadmin.models import MAX_ACTIVE_PRESETS, Preset, Variant, VariantStatus
 from imageadmin.variants import mark_stale, start_purge
 
@@ -65,7 +65,7 @@ class PresetAdmin(admin.ModelAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "name" and field is not None:
             # The admin renders help text as HTML: spell the URL pattern out, escaped.
-            url = f"{settings.IMAGEADMIN_CDN_URL}/<name>/<original key>"
+            url = f"{conf.IMAGEADMIN_CDN_URL}/<name>/<original key>"
             field.help_text = escape(f"Used in URLs: {url}. Lowercase letters, digits, - and _.")
         return field
 

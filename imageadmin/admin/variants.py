@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
@@ -18,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
+from imageadmin.conf import conf
 from imageadmin.models import Variant
 from resizer_lambda import keys
 
@@ -75,7 +75,7 @@ class VariantAdmin(admin.ModelAdmin):
 
     @admin.display(description="key", ordering="key")
     def cdn_key(self, obj: Variant) -> str:
-        url = keys.url_for_key(settings.IMAGEADMIN_CDN_URL, obj.key)
+        url = keys.url_for_key(conf.IMAGEADMIN_CDN_URL, obj.key)
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.key)
 
     @admin.display(description="size")

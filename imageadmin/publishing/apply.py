@@ -19,11 +19,11 @@ from enum import StrEnum
 from itertools import batched
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from imageadmin import storage
+from imageadmin.conf import conf
 from imageadmin.models import Publication, PublicationStatus
 from imageadmin.publishing import aws, desired
 from imageadmin.publishing.plan import (
@@ -222,7 +222,7 @@ def _config_steps(plan: Plan, rec: _Recorder) -> bool:
     """Write each configuration document that differs; return whether the presets changed."""
     writers: dict[str, Callable[[Any], aws.Answer]] = {
         PRESETS_JSON: lambda d: aws.write_config(
-            settings.IMAGEADMIN_PRESETS_KEY, str(d).encode("utf-8")
+            conf.IMAGEADMIN_PRESETS_KEY, str(d).encode("utf-8")
         ),
         WEBSITE: aws.write_website,
         LIFECYCLE: aws.write_lifecycle,
@@ -247,7 +247,7 @@ def _settle(plan: Plan, rec: _Recorder, wrote_config: bool, sleep: Callable[[flo
     if not plan.purges:
         rec.record(SETTLE, Outcome.SKIPPED, "nothing to purge")
         return
-    seconds = max(0, int(getattr(settings, "IMAGEADMIN_PUBLISH_SETTLE_SECONDS", 0)))
+    seconds = max(0, int(conf.IMAGEADMIN_PUBLISH_SETTLE_SECONDS))
     now = timezone.now()
     written = now if wrote_config else plan.config_last_modified
     remaining = (written + timedelta(seconds=seconds) - now).total_seconds() if written else 0

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
 
 from imageadmin import storage
 
@@ -68,7 +67,7 @@ def cloudfront() -> CloudFrontClient:
     """
     return boto3.client(
         "cloudfront",
-        region_name=settings.AWS_S3_REGION_NAME,
+        region_name="us-east-1",  # CloudFront is global; its API lives in us-east-1
         config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}),
     )
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
-
+from imageadmin.conf import conf
 from imageadmin.publishing import aws, desired
 
 
@@ -20,9 +19,9 @@ def invalidate(variant_keys: Iterable[str], reference: str = "") -> str | None:
 
     Keys that are not variants (originals, the presets JSON: never public) are left out.
     """
-    distribution = str(getattr(settings, "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID", ""))
+    distribution = str(conf.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID)
     protected = desired.protected_prefixes(
-        settings.IMAGEADMIN_ORIGINALS_PREFIX, settings.IMAGEADMIN_PRESETS_KEY
+        conf.IMAGEADMIN_ORIGINALS_PREFIX, conf.IMAGEADMIN_PRESETS_KEY
     )
     by_preset: dict[str, list[str]] = {}
     for key in variant_keys:

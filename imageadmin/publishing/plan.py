@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from imageadmin.conf import conf
 from imageadmin.models import Preset, Publication, PublicationStatus, Variant
 from imageadmin.presets import build_config
 from imageadmin.publishing import aws, desired, diff
@@ -123,23 +123,21 @@ class Plan:
 
 def api_target() -> desired.ApiTarget:
     return desired.ApiTarget(
-        host=settings.IMAGEADMIN_API_HOST,
-        path=settings.IMAGEADMIN_API_PATH,
-        protocol=getattr(settings, "IMAGEADMIN_API_PROTOCOL", "https"),
+        host=conf.IMAGEADMIN_API_HOST,
+        path=conf.IMAGEADMIN_API_PATH,
+        protocol=conf.IMAGEADMIN_API_PROTOCOL,
     )
 
 
 def expiry(config: contract.Config) -> list[tuple[str, int]]:
     """Return (preset, days) for each published preset: its expire_days, else the default."""
-    default = int(getattr(settings, "IMAGEADMIN_VARIANT_EXPIRE_DAYS", 30))
+    default = int(conf.IMAGEADMIN_VARIANT_EXPIRE_DAYS)
     days = dict(Preset.objects.filter(name__in=config.names).values_list("name", "expire_days"))
     return [(p.name, days.get(p.name) or default) for p in config.presets]
 
 
 def protected() -> tuple[str, ...]:
-    return desired.protected_prefixes(
-        settings.IMAGEADMIN_ORIGINALS_PREFIX, settings.IMAGEADMIN_PRESETS_KEY
-    )
+    return desired.protected_prefixes(conf.IMAGEADMIN_ORIGINALS_PREFIX, conf.IMAGEADMIN_PRESETS_KEY)
 
 
 def last_success() -> Publication | None:
@@ -213,7 +211,7 @@ def build_plan(*, count_objects: bool = True) -> Plan:
     config = build_config()
     text = config.to_json()
     contract.loads(text, "publish")  # re-read exactly as the Lambda will
-    key = settings.IMAGEADMIN_PRESETS_KEY
+    key = conf.IMAGEADMIN_PRESETS_KEY
 
     stored = aws.read_config(key)
     live_obj: aws.StoredConfig | None = stored.value
@@ -270,7 +268,7 @@ def build_plan(*, count_objects: bool = True) -> Plan:
         pending_paths=pending_paths,
         pending_names=pending_names,
         config_last_modified=live_obj.last_modified if live_obj else None,
-        distribution_id=str(getattr(settings, "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID", "") or ""),
+        distribution_id=str(conf.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID or ""),
     )
     if not plan.distribution_id:
         plan.notes.append(

@@ -17,9 +17,9 @@ import boto3
 import pytest
 from werkzeug.serving import BaseWSGIServer
 
-from imageadmin.celery import app as celery_app
-from imageadmin.localstack.config import create_distribution
-from imageadmin.localstack.edge import Edge, EdgeConfig, serve_in_thread
+from demosite.celery import app as celery_app
+from localaws.config import create_distribution
+from localaws.edge import Edge, EdgeConfig, serve_in_thread
 from tests.browser import browser_type_launch_args  # noqa: F401  (Debian's Chromium)
 from tests.imageadmin.conftest import (  # noqa: F401  (the Django side's fixtures, shared)
     django_db_setup,
@@ -66,7 +66,7 @@ def local_stack(
     settings.IMAGEADMIN_API_PROTOCOL = "http"
     settings.IMAGEADMIN_PUBLISH_SETTLE_SECONDS = 0
     settings.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = distribution
-    settings.IMAGEADMIN_DEMO_PAGES = True
+    settings.DEMOSITE_PAGES = True
     config = EdgeConfig(
         bucket=s3_bucket,
         lambda_env={

@@ -29,8 +29,8 @@ from urllib.request import HTTPCookieProcessor, Request, build_opener
 import pytest
 from PIL import Image
 
-from imageadmin.localstack.config import LocalConfig, redis_reachable, stack_env
-from imageadmin.localstack.processes import port_free
+from localaws.config import LocalConfig, redis_reachable, stack_env
+from localaws.processes import port_free
 from tests.conftest import REPO_ROOT, _free_port
 
 pytestmark = pytest.mark.slow
@@ -40,12 +40,12 @@ STARTED = "imageadmin is running"
 
 
 class Run:
-    """One `python -m imageadmin.localstack` and what it printed."""
+    """One `python -m localaws` and what it printed."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "imageadmin.localstack"],
+            [sys.executable, "-m", "localaws"],
             cwd=REPO_ROOT,
             env=env,
             stdout=subprocess.PIPE,

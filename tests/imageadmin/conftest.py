@@ -65,28 +65,27 @@ def django_db_setup(django_db_setup: None) -> None:
             type(wrapper)._test_serialized_contents = contents
 
 
-@pytest.fixture(autouse=True)
-def s3_bucket(settings: Any, s3_endpoint: str, bucket: str) -> Iterator[str]:
-    """Point Django's storage and imageadmin.storage at a fresh bucket on moto's server."""
-    from imageadmin import storage
+def use_bucket(settings: Any, bucket: str, endpoint: str | None = None) -> None:
+    """Point the imageadmin storage (STORAGES["imageadmin"]) at `bucket` for one test."""
+    entry = settings.STORAGES["imageadmin"]
+    options = {**entry["OPTIONS"], "bucket_name": bucket}
+    if endpoint is not None:
+        options["endpoint_url"] = endpoint
+    settings.STORAGES = {**settings.STORAGES, "imageadmin": {**entry, "OPTIONS": options}}
 
+
+@pytest.fixture(autouse=True)
+def s3_bucket(settings: Any, s3_endpoint: str, bucket: str) -> str:
+    """Point the imageadmin storage at a fresh bucket on moto's server."""
     settings.AWS_S3_ENDPOINT_URL = s3_endpoint
-    settings.IMAGEADMIN_BUCKET = bucket
-    options = dict(settings.STORAGES["default"]["OPTIONS"])
-    options.update(bucket_name=bucket, endpoint_url=s3_endpoint)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**settings.STORAGES["default"], "OPTIONS": options},
-    }
-    storage.client.cache_clear()
-    yield bucket
-    storage.client.cache_clear()
+    use_bucket(settings, bucket, s3_endpoint)
+    return bucket
 
 
 @pytest.fixture
 def eager_tasks() -> Iterator[None]:
     """Run Celery tasks in-process whatever CELERY_BROKER_URL says."""
-    from imageadmin.celery import app as celery_app
+    from demosite.celery import app as celery_app
 
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True

@@ -7,8 +7,8 @@ from typing import Any
 
 import boto3
 
-from imageadmin.localstack import config as local_config
 from imageadmin.models import Asset, Preset, Variant
+from localaws import config as local_config
 
 API_HOST = "api.example.com"
 READ_PREFIXES = ("Get", "List", "Head")

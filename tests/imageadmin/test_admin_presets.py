@@ -14,6 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from imageadmin.models import MAX_ACTIVE_PRESETS, Job, Preset, Variant, VariantStatus
+from tests.imageadmin.conftest import use_bucket
 from tests.imageadmin.preset_data import make_asset, make_variants, preset_form
 
 pytestmark = pytest.mark.django_db
@@ -241,12 +242,11 @@ def test_preview_of_an_original_over_the_pixel_limit_is_413(padmin: Client, sett
     assert "the limit is 1000" in response.json()["error"]
 
 
-def test_preview_when_s3_cannot_be_reached_is_502(padmin: Client, settings: Any) -> None:
-    from imageadmin import storage
-
+def test_preview_when_s3_cannot_be_reached_is_502(
+    padmin: Client, settings: Any, s3_bucket: str
+) -> None:
     asset = make_asset(store=False)
-    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # discard port: connection refused
-    storage.client.cache_clear()
+    use_bucket(settings, s3_bucket, "http://127.0.0.1:9")  # discard port: connection refused
 
     response = padmin.get(PREVIEW, {"asset": asset.pk, "width": 100})
 

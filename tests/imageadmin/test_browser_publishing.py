@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from demosite.celery import app as celery_app
 from imageadmin import publishing
-from imageadmin.celery import app as celery_app
 from imageadmin.models import Preset, Publication, PublicationStatus
 from imageadmin.publishing import aws
 from tests.imageadmin.originals import keys_in

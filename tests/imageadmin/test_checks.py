@@ -64,16 +64,17 @@ def test_e001_accepts_http_urls(url: str) -> None:
     ],
 )
 def test_e002_bucket_must_be_a_valid_s3_name(name: str, problem: str) -> None:
-    with override_settings(IMAGEADMIN_BUCKET=name):
+    with override_settings(STORAGES=_with_bucket(name)):
         found = run()["imageadmin.E002"]
-    assert f"IMAGEADMIN_BUCKET {name!r} is not a valid S3 bucket name" in found.msg
+    bucket_option = "STORAGES['imageadmin']['OPTIONS']['bucket_name']"
+    assert f"{bucket_option} {name!r} is not a valid S3 bucket name" in found.msg
     assert problem in found.msg
     assert "name of the bucket holding originals and variants" in found.hint
 
 
 @pytest.mark.parametrize("name", ["images", "shop.images-2026", "abc"])
 def test_e002_accepts_valid_bucket_names(name: str) -> None:
-    with override_settings(IMAGEADMIN_BUCKET=name):
+    with override_settings(STORAGES=_with_bucket(name)):
         assert "imageadmin.E002" not in run()
 
 
@@ -149,21 +150,49 @@ def test_e007_is_quiet_when_no_preset_clashes() -> None:
     assert "imageadmin.E007" not in run(databases=["default"])
 
 
+def _with_bucket(name: str) -> dict[str, Any]:
+    from django.conf import settings
+
+    entry = settings.STORAGES["imageadmin"]
+    return {**settings.STORAGES, "imageadmin": {**entry, "OPTIONS": {"bucket_name": name}}}
+
+
 @pytest.mark.parametrize(
     "backend",
     ["django.core.files.storage.FileSystemStorage", "no.such.Storage", ""],
 )
-def test_w001_default_storage_should_be_s3(backend: str) -> None:
-    with override_settings(STORAGES={**S3, "default": {"BACKEND": backend}}):
-        found = run()["imageadmin.W001"]
-    assert found.level == checks.WARNING
+def test_e012_the_imageadmin_storage_must_be_s3(backend: str) -> None:
+    with override_settings(STORAGES={**S3, "imageadmin": {"BACKEND": backend}}):
+        found = run()["imageadmin.E012"]
+    assert found.level == checks.ERROR
+    assert "STORAGES['imageadmin'] (IMAGEADMIN_STORAGE) uses" in found.msg
     assert "not storages.backends.s3.S3Storage" in found.msg
-    assert "Set STORAGES['default']['BACKEND'] to 'storages.backends.s3.S3Storage'" in found.hint
+    assert "'BACKEND': 'storages.backends.s3.S3Storage'" in found.hint
 
 
-def test_w001_accepts_s3_subclasses() -> None:
-    with override_settings(STORAGES={"default": {"BACKEND": "tests.imageadmin.test_checks.MyS3"}}):
-        assert "imageadmin.W001" not in run()
+def test_e012_a_missing_alias_says_what_to_add() -> None:
+    with override_settings(STORAGES=S3):
+        found = run()["imageadmin.E012"]
+    assert "STORAGES has no 'imageadmin' entry (IMAGEADMIN_STORAGE)" in found.msg
+    assert "docs/integrate.md" in found.hint
+
+
+def test_e012_refuses_the_projects_default_storage() -> None:
+    with override_settings(IMAGEADMIN_STORAGE="default", STORAGES=S3):
+        found = run()["imageadmin.E012"]
+    assert "is the project's default storage" in found.msg
+
+
+def test_e012_accepts_s3_subclasses_and_leaves_default_alone() -> None:
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "imageadmin": {
+            "BACKEND": "tests.imageadmin.test_checks.MyS3",
+            "OPTIONS": {"bucket_name": "shop-images"},
+        },
+    }
+    with override_settings(STORAGES=storages):
+        assert "imageadmin.E012" not in run()
 
 
 def test_w002_production_without_a_broker_warns() -> None:
@@ -175,7 +204,7 @@ def test_w002_production_without_a_broker_warns() -> None:
         assert "imageadmin.W002" not in run()
     assert found.level == checks.WARNING
     assert "CELERY_BROKER_URL is not set while DEBUG is off" in found.msg
-    assert "celery -A imageadmin worker" in found.hint
+    assert "celery -A <your project> worker" in found.hint
 
 
 @pytest.mark.parametrize(

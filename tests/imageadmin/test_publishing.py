@@ -14,6 +14,7 @@ from imageadmin import publishing, storage
 from imageadmin.models import Preset, Publication, PublicationStatus, Variant
 from imageadmin.publishing import aws
 from resizer_lambda import presets as contract
+from tests.imageadmin.conftest import use_bucket
 from tests.imageadmin.originals import S3Calls, keys_in
 from tests.imageadmin.publish_data import (
     API_HOST,
@@ -402,7 +403,7 @@ def test_a_failure_half_way_stops_before_the_purge_and_a_rerun_finishes(
 
 
 def test_unreadable_aws_fails_the_read_step(settings: Any) -> None:
-    settings.IMAGEADMIN_BUCKET = "no-such-bucket-here"
+    use_bucket(settings, "no-such-bucket-here")
 
     pub = publishing.publish()
 
@@ -454,7 +455,7 @@ def test_absent_configurations_read_as_none(s3_bucket: str) -> None:
 
 
 def test_other_errors_are_translated_with_the_request_id(settings: Any) -> None:
-    settings.IMAGEADMIN_BUCKET = "no-such-bucket-here"
+    use_bucket(settings, "no-such-bucket-here")
 
     with pytest.raises(aws.AwsError) as caught:
         aws.read_website()

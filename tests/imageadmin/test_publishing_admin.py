@@ -11,10 +11,11 @@ from django.core.management import call_command, execute_from_command_line
 from django.test import Client
 from django.urls import reverse
 
+from demosite.celery import app as celery_app
 from imageadmin import publishing
-from imageadmin.celery import app as celery_app
 from imageadmin.models import Preset, Publication, PublicationStatus
 from imageadmin.publishing import aws
+from tests.imageadmin.conftest import use_bucket
 from tests.imageadmin.originals import keys_in
 from tests.imageadmin.publish_data import configure, put_variants
 
@@ -165,7 +166,7 @@ def test_publish_without_csrf_is_refused(preset_admin: Any) -> None:
 
 
 def test_the_page_explains_unreachable_aws(padmin: Client, settings: Any) -> None:
-    settings.IMAGEADMIN_BUCKET = "no-such-bucket-here"
+    use_bucket(settings, "no-such-bucket-here")
 
     response = padmin.get(PUBLISH)
 
@@ -211,7 +212,7 @@ def test_command_dry_run_prints_the_diff_and_writes_nothing(s3_client: Any, s3_b
 def test_command_exits_non_zero_on_failure(
     settings: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings.IMAGEADMIN_BUCKET = "no-such-bucket-here"
+    use_bucket(settings, "no-such-bucket-here")
 
     with pytest.raises(SystemExit) as exit_info:
         execute_from_command_line(["manage.py", "publish"])

@@ -22,8 +22,8 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 
+from demosite.celery import app as celery_app
 from imageadmin import variants
-from imageadmin.celery import app as celery_app
 from imageadmin.models import Job, JobStatus, Preset, Variant
 from tests.imageadmin.originals import fetch_image, image_bytes, make_asset
 

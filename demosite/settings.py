@@ -1,8 +1,10 @@
-"""Settings from the environment, with embedded defaults that run on one machine without AWS.
+"""The demo site's settings: the project `make run` and the tests serve, not part of the app.
 
-Defaults: SQLite in `var/`, a local S3 server on 127.0.0.1:9000 (what `make run` starts), Celery
-tasks run in-process unless CELERY_BROKER_URL names a broker. `imageadmin/checks.py` explains a
-misconfiguration through Django's system checks (`imageadmin.E0xx`).
+A shop's own project needs only what docs/integrate.md lists; this one adds what running the
+whole system on one machine takes, from the environment with embedded defaults: SQLite in
+`var/`, a local S3 server on 127.0.0.1:9000 (what `make run` starts), Celery tasks in-process
+unless CELERY_BROKER_URL names a broker. `imageadmin.checks` explains a misconfiguration through
+Django's system checks (`imageadmin.E0xx`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "storages",
     "imageadmin",
+    "demosite",
 ]
 
 MIDDLEWARE = [
@@ -51,8 +54,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "imageadmin.urls"
-WSGI_APPLICATION = "imageadmin.wsgi.application"
+ROOT_URLCONF = "demosite.urls"
+WSGI_APPLICATION = "demosite.wsgi.application"
 
 TEMPLATES = [
     {
@@ -90,19 +93,25 @@ STATIC_ROOT = DATA_DIR / "static"
 LOGIN_URL = "admin:login"
 
 # --- S3 -------------------------------------------------------------------------------------
-# Originals are stored through django-storages. AWS_S3_ENDPOINT_URL (or boto3's standard
-# AWS_ENDPOINT_URL_S3) points at a local S3 server in development and tests.
-IMAGEADMIN_BUCKET = os.environ.get("IMAGEADMIN_BUCKET", "images")
+# Originals and variants go through STORAGES["imageadmin"] (django-storages' S3Storage).
+# AWS_S3_ENDPOINT_URL (or boto3's standard AWS_ENDPOINT_URL_S3) points at a local S3 server in
+# development and tests.
+BUCKET = os.environ.get("IMAGEADMIN_BUCKET", "images")
 IMAGEADMIN_ORIGINALS_PREFIX = os.environ.get("IMAGEADMIN_ORIGINALS_PREFIX", "originals")
 AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or os.environ.get(
     "AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000"
 )
 AWS_S3_REGION_NAME = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 STORAGES = {
+    # The shop's own media (none here) stays on the file system; imageadmin has its own alias.
     "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "media"},
+    },
+    "imageadmin": {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": IMAGEADMIN_BUCKET,
+            "bucket_name": BUCKET,
             "endpoint_url": AWS_S3_ENDPOINT_URL,
             "region_name": AWS_S3_REGION_NAME,
             "file_overwrite": False,
@@ -134,7 +143,7 @@ IMAGEADMIN_VARIANT_EXPIRE_DAYS = _env_int("IMAGEADMIN_VARIANT_EXPIRE_DAYS", 30)
 IMAGEADMIN_PUBLISH_SETTLE_SECONDS = _env_int("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", 90)
 # The front-end demo pages (/demo/): every asset through the template tags, public. On by default
 # only with DEBUG.
-IMAGEADMIN_DEMO_PAGES = os.environ.get("IMAGEADMIN_DEMO_PAGES", "1" if DEBUG else "0") == "1"
+DEMOSITE_PAGES = os.environ.get("IMAGEADMIN_DEMO_PAGES", "1" if DEBUG else "0") == "1"
 
 # --- Uploads ----------------------------------------------------------------------------------
 IMAGEADMIN_MAX_UPLOAD_BYTES = _env_int("IMAGEADMIN_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)

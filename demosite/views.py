@@ -3,7 +3,7 @@
 `/demo/` lists the assets; `/demo/<id>/` shows one in every active preset side by side
 (`{% image_url %}`) and as a responsive `<picture>` (`{% picture %}`), which is what a shop's
 templates do. The pages are public, like a shop's, so they are on only where
-IMAGEADMIN_DEMO_PAGES is (by default: with DEBUG, as under `make run`).
+DEMOSITE_PAGES is (by default: with DEBUG, as under `make run`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ PICTURE_SIZES = "(max-width: 760px) 100vw, 720px"
 
 
 def _enabled() -> None:
-    if not getattr(settings, "IMAGEADMIN_DEMO_PAGES", False):
-        raise Http404("The demo pages are off (IMAGEADMIN_DEMO_PAGES).")
+    if not getattr(settings, "DEMOSITE_PAGES", False):
+        raise Http404("The demo pages are off (IMAGEADMIN_DEMO_PAGES=0).")
 
 
 def index(request: HttpRequest) -> HttpResponse:

@@ -12,8 +12,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from PIL import Image
 
-from imageadmin.localstack import seed
 from imageadmin.models import Asset
+from localaws import seed
 
 pytestmark = pytest.mark.django_db
 

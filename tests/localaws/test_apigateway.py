@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from imageadmin.localstack import apigateway
+from localaws import apigateway
 
 RECORDED = Path(__file__).resolve().parent.parent / "resizer" / "events" / "apigw_rest_v1.json"
 

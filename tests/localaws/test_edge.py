@@ -18,10 +18,10 @@ import boto3
 import pytest
 from PIL import Image
 
-from imageadmin.localstack import edge as edge_module
-from imageadmin.localstack.config import create_distribution
-from imageadmin.localstack.edge import Edge, EdgeConfig, serve_in_thread
 from imageadmin.publishing import desired
+from localaws import edge as edge_module
+from localaws.config import create_distribution
+from localaws.edge import Edge, EdgeConfig, serve_in_thread
 from resizer_lambda.presets import DEFAULT_CONFIG
 
 ORIGINAL = "originals/2026/11/pier-ab12cd.jpg"

@@ -6,5 +6,5 @@
   Lambda in one WSGI app (`cache`, `website` and `apigateway` hold the AWS semantics it follows).
 - `snapshot`: keeps moto's in-memory bucket across runs; `seed`: demo accounts and photos.
 
-`python -m imageadmin.localstack` runs the supervisor.
+`python -m localaws` runs the supervisor.
 """

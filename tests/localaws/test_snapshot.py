@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from imageadmin.localstack import snapshot
+from localaws import snapshot
 
 WEBSITE = {
     "IndexDocument": {"Suffix": "index.html"},

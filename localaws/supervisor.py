@@ -30,8 +30,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import IO, Any
 
-from imageadmin.localstack import seed, snapshot
-from imageadmin.localstack.config import (
+from localaws import seed, snapshot
+from localaws.config import (
     BASE_DIR,
     REGION,
     LocalConfig,
@@ -40,7 +40,7 @@ from imageadmin.localstack.config import (
     redis_reachable,
     stack_env,
 )
-from imageadmin.localstack.processes import Child, Console, port_free, wait_for_port
+from localaws.processes import Child, Console, port_free, wait_for_port
 
 
 class Stop(Exception):
@@ -103,7 +103,7 @@ class Stack:
         self._prepare_aws()
         self._prepare_django()
         self.env = stack_env(cfg, dict(os.environ), self.distribution_id, self.broker)
-        edge = self.child("edge", [py, "-m", "imageadmin.localstack.edge"], cfg.edge_port)
+        edge = self.child("edge", [py, "-m", "localaws.edge"], cfg.edge_port)
         web_argv = [py, "manage.py", "runserver", f"127.0.0.1:{cfg.web_port}"]  # reloads on edits
         web = self.child("web", web_argv, cfg.web_port)
         if self.broker:
@@ -117,7 +117,7 @@ class Stack:
             "-m",
             "celery",
             "-A",
-            "imageadmin",
+            "demosite",
             "worker",
             "--pool=solo",
             "--loglevel=INFO",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from imageadmin.localstack import config, supervisor
-from imageadmin.localstack.config import LocalConfig, StartupError, stack_env
-from imageadmin.localstack.processes import Child, Console, port_free, port_open
+from localaws import config, supervisor
+from localaws.config import LocalConfig, StartupError, stack_env
+from localaws.processes import Child, Console, port_free, port_open
 from tests.conftest import _free_port
 
 

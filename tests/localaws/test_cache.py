@@ -6,7 +6,7 @@ import email.utils
 
 import pytest
 
-from imageadmin.localstack.cache import ONE_YEAR, Cache, Policy, ttl
+from localaws.cache import ONE_YEAR, Cache, Policy, ttl
 
 POLICY = Policy()  # the template's: MinTTL 0, DefaultTTL 0, MaxTTL a year; errors 10 s
 NOW = 1_800_000_000.0

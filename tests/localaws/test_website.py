@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from imageadmin.localstack import website
 from imageadmin.publishing import desired
+from localaws import website
 
 HOST = "bucket.s3-website-us-east-1.amazonaws.com"
 OBJECTS = {

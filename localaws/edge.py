@@ -22,7 +22,7 @@ One WSGI app on one port plays every AWS part of the request flow that moto's se
   time; up to `lambda_concurrency` run at once. PRESETS_TTL is 0 locally: no container keeps old
   presets, so publishing needs no settle time (IMAGEADMIN_PUBLISH_SETTLE_SECONDS=0).
 
-`python -m imageadmin.localstack.edge` serves it from the environment (what `make run` does);
+`python -m localaws.edge` serves it from the environment (what `make run` does);
 tests build `Edge` directly and serve it on a free port with `serve_in_thread`.
 """
 
@@ -49,12 +49,12 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from imageadmin.localstack import apigateway, website
-from imageadmin.localstack.cache import Cache, Policy
+from localaws import apigateway, website
+from localaws.cache import Cache, Policy
 from resizer_lambda import handler, s3
 from resizer_lambda.errors import ResizerError
 
-logger = logging.getLogger("imageadmin.localstack.edge")
+logger = logging.getLogger("localaws.edge")
 
 Reply = tuple[int, list[tuple[str, str]], bytes]
 CDN_METHODS = ("GET", "HEAD")

@@ -4,8 +4,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imageadmin.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demosite.settings")
 
-app = Celery("imageadmin")
+app = Celery("demosite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 
 
@@ -99,7 +99,7 @@ def stack_env(
         AWS_ENDPOINT_URL_S3=config.s3_url,
         AWS_S3_ENDPOINT_URL=config.s3_url,
         AWS_ENDPOINT_URL_CLOUDFRONT=config.s3_url,
-        DJANGO_SETTINGS_MODULE="imageadmin.settings",
+        DJANGO_SETTINGS_MODULE="demosite.settings",
         DJANGO_DEBUG="1",
         IMAGEADMIN_DATA_DIR=str(config.data_dir),
         IMAGEADMIN_BUCKET=config.bucket,

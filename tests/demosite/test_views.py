@@ -17,7 +17,7 @@ X = "\N{MULTIPLICATION SIGN}"
 
 @pytest.fixture(autouse=True)
 def _demo(settings: Any) -> None:
-    settings.IMAGEADMIN_DEMO_PAGES = True
+    settings.DEMOSITE_PAGES = True
     settings.IMAGEADMIN_CDN_URL = CDN
 
 
@@ -52,7 +52,7 @@ def test_an_unknown_asset_is_404(client: Client) -> None:
 def test_the_pages_are_off_unless_enabled(
     client: Client, settings: Any, s3_client: Any, s3_bucket: str
 ) -> None:
-    settings.IMAGEADMIN_DEMO_PAGES = False
+    settings.DEMOSITE_PAGES = False
     asset = make_asset(s3_client, s3_bucket, "originals/2026/11/a-1.jpg", (800, 600))
     assert client.get("/demo/").status_code == 404
     assert client.get(f"/demo/{asset.pk}/").status_code == 404

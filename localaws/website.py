@@ -4,7 +4,7 @@ moto's server stores a bucket's website configuration (what `publish` writes) bu
 website endpoint, so the local edge answers with this module. It reads the configuration in
 the shape `get_bucket_website` returns and decides each request's answer from the key and a
 `lookup` of the object; it does no I/O itself, so it is tested against AWS's documented
-examples alone (tests/imageadmin/test_localstack_website.py).
+examples alone (tests/localaws/test_website.py).
 
 What AWS documents (S3 User Guide, "Configuring redirection rules"; S3 API reference:
 RoutingRule, Condition, Redirect) and how it is read here:

@@ -1,0 +1,13 @@
+"""The demo site's URLs: the admin, imageadmin's API and the demo pages."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from demosite import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("imageadmin.urls")),
+    path("demo/", views.index, name="demo-index"),
+    path("demo/<int:asset_id>/", views.asset_page, name="demo-asset"),
+]
