@@ -18,6 +18,26 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("IMAGEADMIN_DATA_DIR", BASE_DIR / "var"))
 
 
+def _read_stack_env(path: Path) -> None:
+    """Take the environment of a running `make run` from the file it writes (localaws.config).
+
+    A command in a second terminal (`manage.py publish --dry-run`) then reaches the same local
+    S3, distribution, database and queue. The file exists only while `make run` runs.
+    """
+    try:
+        text = path.read_text()
+    except OSError:
+        return
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            os.environ[name.strip()] = value
+
+
+if os.environ.get("IMAGEADMIN_STACK_ENV", "1") != "0":  # the tests set 0: they run their own
+    _read_stack_env(DATA_DIR / "stack.env")
+
+
 def _env_int(name: str, default: int) -> int:
     try:
         return int(os.environ.get(name, default))
@@ -98,8 +118,9 @@ LOGIN_URL = "admin:login"
 # development and tests.
 BUCKET = os.environ.get("IMAGEADMIN_BUCKET", "images")
 IMAGEADMIN_ORIGINALS_PREFIX = os.environ.get("IMAGEADMIN_ORIGINALS_PREFIX", "originals")
-AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or os.environ.get(
-    "AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000"
+# Unset means AWS itself; `make run` and the tests set it (no silent default to a local server).
+AWS_S3_ENDPOINT_URL = (
+    os.environ.get("AWS_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3") or None
 )
 AWS_S3_REGION_NAME = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 STORAGES = {

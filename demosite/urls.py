@@ -2,10 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from demosite import views
 
 urlpatterns = [
+    # The admin's "View site" link goes to "/": the demo pages are this site's front-end.
+    path("", RedirectView.as_view(pattern_name="demo-index"), name="home"),
     path("admin/", admin.site.urls),
     path("", include("imageadmin.urls")),
     path("demo/", views.index, name="demo-index"),

@@ -14,3 +14,4 @@ class ImageadminConfig(AppConfig):
         for check in imageadmin_checks.SETTINGS_CHECKS:
             checks.register(check)
         checks.register(imageadmin_checks.check_prefix_not_a_preset, checks.Tags.database)
+        checks.register(imageadmin_checks.check_s3_endpoint_deploy, deploy=True)

@@ -8,6 +8,7 @@ tagged so, so it runs only with `check --database` (and before `migrate`).
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -314,6 +315,40 @@ def check_publishing(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     return found
+
+
+def _s3_endpoint() -> tuple[str, str]:
+    """Return the S3 endpoint the imageadmin storage uses and where it was set ("" = AWS)."""
+    alias, config = _storage_config()
+    options = (config or {}).get("OPTIONS") or {}
+    if options.get("endpoint_url"):
+        return str(options["endpoint_url"]), f"STORAGES[{alias!r}]['OPTIONS']['endpoint_url']"
+    if getattr(settings, "AWS_S3_ENDPOINT_URL", None):
+        return str(settings.AWS_S3_ENDPOINT_URL), "AWS_S3_ENDPOINT_URL"
+    if os.environ.get("AWS_ENDPOINT_URL_S3"):
+        return os.environ["AWS_ENDPOINT_URL_S3"], "the environment variable AWS_ENDPOINT_URL_S3"
+    return "", ""
+
+
+def check_s3_endpoint_deploy(**kwargs: Any) -> list[CheckMessage]:
+    """In production S3 must be AWS (endpoint unset) or an explicit, non-local endpoint."""
+    url, source = _s3_endpoint()
+    host = urlsplit(url).hostname or "" if url else ""
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        return []
+    return [
+        Warning(
+            f"{source} is {url!r}, a loopback address: in production imageadmin would store "
+            "originals on this machine's local S3 emulator, not in the bucket the Lambda reads.",
+            hint="Leave the endpoint unset to use AWS S3 (boto3 finds the region and "
+            "credentials), or set it explicitly to your S3-compatible service.",
+            id="imageadmin.W003",
+        )
+    ]
 
 
 SETTINGS_CHECKS = (

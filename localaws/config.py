@@ -120,6 +120,28 @@ def stack_env(
     return env
 
 
+ENV_FILE = "stack.env"
+# What a command in another terminal needs to reach the running stack (see write_env_file).
+_SHARED_PREFIXES = ("AWS_", "IMAGEADMIN_", "DJANGO_", "CELERY_", "DATABASE_URL")
+
+
+def write_env_file(data_dir: Path, env: dict[str, str]) -> Path:
+    """Write the stack's environment to `<data>/stack.env`; return its path.
+
+    `demosite.settings` reads it, so `manage.py publish` (or any command) run in a second
+    terminal while `make run` is up talks to the same moto server, distribution, database and
+    queue instead of failing with "Unable to locate credentials". It is removed at stop.
+    """
+    path = data_dir / ENV_FILE
+    lines = [f"{k}={v}" for k, v in sorted(env.items()) if k.startswith(_SHARED_PREFIXES)]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(
+        "# Written by `make run` while it runs; removed when it stops.\n" + "\n".join(lines) + "\n"
+    )
+    tmp.replace(path)
+    return path
+
+
 def create_distribution(client: Any, bucket: str) -> str:
     """Create the CloudFront distribution the template would, in front of the website endpoint."""
     origin = f"{bucket}.s3-website-{REGION}.amazonaws.com"

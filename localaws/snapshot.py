@@ -104,6 +104,11 @@ def save(client: Any, bucket: str, folder: Path) -> Saved:
     return Saved(len(objects), downloaded)
 
 
+def exists(folder: Path) -> bool:
+    """Return whether `folder` holds a snapshot this version can restore."""
+    return bool(_read_manifest(folder))
+
+
 def restore(client: Any, bucket: str, folder: Path) -> int:
     """Put a saved snapshot back into `bucket` (created if needed); return the objects restored."""
     manifest = _read_manifest(folder)

@@ -27,6 +27,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
@@ -39,6 +40,7 @@ from localaws.config import (
     create_distribution,
     redis_reachable,
     stack_env,
+    write_env_file,
 )
 from localaws.processes import Child, Console, port_free, wait_for_port
 
@@ -71,6 +73,7 @@ class Stack:
         self.distribution_id = ""
         self.env: dict[str, str] = {}
         self._s3: Any = None
+        self.env_file: Path | None = None
         self._saved_at = time.monotonic()
 
     def say(self, line: str) -> None:
@@ -136,8 +139,13 @@ class Stack:
         os.environ.clear()
         os.environ.update(self.env)
         self._s3 = boto3.client("s3", region_name=REGION)
-        restored = snapshot.restore(self._s3, self.config.bucket, self.config.data_dir / "s3")
-        self.say(f"S3: bucket {self.config.bucket!r} with {restored} object(s) from the last run")
+        saved = self.config.data_dir / "s3"
+        fresh = not snapshot.exists(saved)
+        restored = snapshot.restore(self._s3, self.config.bucket, saved)
+        if fresh:
+            self.say(f"S3: new empty bucket {self.config.bucket!r} (first start in this folder)")
+        else:
+            self.say(f"S3: bucket {self.config.bucket!r} restored: {restored} object(s)")
         cloudfront = boto3.client("cloudfront", region_name=REGION)
         self.distribution_id = create_distribution(cloudfront, self.config.bucket)
         os.environ["IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID"] = self.distribution_id
@@ -145,6 +153,10 @@ class Stack:
             self.broker = self.config.broker_url
         elif self.config.redis_url and redis_reachable(self.config.redis_url):
             self.broker = self.config.redis_url
+        shared = dict(os.environ)
+        if self.broker:
+            shared["CELERY_BROKER_URL"] = self.broker
+        self.env_file = write_env_file(self.config.data_dir, shared)
 
     def _prepare_django(self) -> None:
         import django
@@ -241,6 +253,8 @@ class Stack:
         for child in moto:
             child.stop(5)
             child.close()
+        if self.env_file is not None:
+            self.env_file.unlink(missing_ok=True)
         self.say("stopped")
 
 

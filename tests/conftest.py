@@ -17,6 +17,8 @@ os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_SESSION_TOKEN"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ.pop("AWS_PROFILE", None)
+# A `make run` of the same checkout writes var/stack.env; the tests run their own stack.
+os.environ["IMAGEADMIN_STACK_ENV"] = "0"
 
 
 def _free_port() -> int:

@@ -211,6 +211,20 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
         run.wait_for(STARTED)
         assert f"{base}/admin/" in run.output
         assert "editor/editor" in run.output
+        assert "new empty bucket" in run.output
+        second_terminal = {k: v for k, v in env.items() if k != "IMAGEADMIN_STACK_ENV"}
+        dry_run = subprocess.run(
+            [sys.executable, "manage.py", "publish", "--dry-run"],
+            cwd=REPO_ROOT,
+            env=second_terminal,  # no AWS variables: they come from <data>/stack.env
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert dry_run.returncode == 0, dry_run.stdout + dry_run.stderr
+        assert "credentials" not in dry_run.stdout + dry_run.stderr
+        home = get(web, "/")
+        assert (home[0], home[1]["Location"]) == (302, "/demo/")  # the admin's "View site"
         asset_id = Admin(base, "editor", "editor").upload("pier.jpg", photo())
         key = json.loads(get(web, f"/api/assets/{asset_id}")[2])["key"]
 
@@ -228,6 +242,7 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
     assert code == 0, run.output
     assert "stopped" in run.output
     assert leftovers(env) == []
+    assert not (Path(env["IMAGEADMIN_DATA_DIR"]) / "stack.env").exists()
     for name in ("S3", "EDGE", "WEB"):
         assert port_free(int(env[f"IMAGEADMIN_{name}_PORT"]))
 
@@ -236,7 +251,7 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
     try:
         again.wait_for(STARTED)
         assert "Redis not reachable" in again.output or "eagerly" in again.output
-        restored = re.search(r"with (\d+) object\(s\) from the last run", again.output)
+        restored = re.search(r"restored: (\d+) object\(s\)", again.output)
         assert restored
         assert int(restored.group(1)) >= 3  # the original, the presets JSON, the variant
         status, headers, body = get(edge, f"/small/{key}")  # from the restored bucket

@@ -231,3 +231,45 @@ def test_publishing_settings_for_a_local_stack_pass() -> None:
         DEBUG=True, IMAGEADMIN_API_PROTOCOL="http", IMAGEADMIN_PUBLISH_SETTLE_SECONDS=0
     ):
         assert run() == {}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "warned"),
+    [
+        ("http://127.0.0.1:9000", True),
+        ("http://localhost:9000", True),
+        ("http://[::1]:9000", True),
+        ("https://s3.eu-central-1.amazonaws.com", False),
+        ("https://minio.internal.example:9000", False),
+        (None, False),
+    ],
+)
+def test_w003_a_loopback_s3_endpoint_is_reported_by_check_deploy(
+    endpoint: str | None, warned: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    storages = {"imageadmin": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {}}}
+    with override_settings(STORAGES=storages, AWS_S3_ENDPOINT_URL=endpoint):
+        normal = checks.run_checks(include_deployment_checks=False)
+        deploy = checks.run_checks(include_deployment_checks=True)
+    assert "imageadmin.W003" not in {m.id for m in normal}  # `make run` and tests stay quiet
+    found = [m for m in deploy if m.id == "imageadmin.W003"]
+    assert bool(found) == warned
+    if warned:
+        assert "AWS_S3_ENDPOINT_URL is" in found[0].msg
+        assert "Leave the endpoint unset" in found[0].hint
+
+
+def test_w003_names_the_storage_option_and_the_boto3_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    options = {"endpoint_url": "http://127.0.0.1:9000"}
+    storages = {"imageadmin": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}}
+    with override_settings(STORAGES=storages, AWS_S3_ENDPOINT_URL=None):
+        found = [m for m in checks.run_checks(include_deployment_checks=True)]
+    assert any("STORAGES['imageadmin']['OPTIONS']['endpoint_url']" in m.msg for m in found)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9100")
+    storages["imageadmin"]["OPTIONS"] = {}
+    with override_settings(STORAGES=storages, AWS_S3_ENDPOINT_URL=None):
+        found = [m for m in checks.run_checks(include_deployment_checks=True)]
+    assert any("AWS_ENDPOINT_URL_S3" in m.msg for m in found if m.id == "imageadmin.W003")

@@ -184,3 +184,49 @@ def test_losing_the_s3_server_stops_everything(tmp_path: Path) -> None:
     assert "s3 exited with code 0; stopping everything" in out.getvalue()
     stack.stop()
     assert out.getvalue().splitlines()[-1] == "run    | stopped"
+
+
+def test_the_env_file_carries_what_a_second_terminal_needs(tmp_path: Path) -> None:
+    cfg = LocalConfig(data_dir=tmp_path)
+    env = stack_env(cfg, {"HOME": "/root", "PATH": "/usr/bin"}, distribution_id="E123")
+    path = config.write_env_file(tmp_path, env)
+    lines = dict(
+        line.split("=", 1) for line in path.read_text().splitlines() if not line.startswith("#")
+    )
+    assert lines["AWS_ENDPOINT_URL_S3"] == cfg.s3_url
+    assert lines["AWS_ACCESS_KEY_ID"] == "local"
+    assert lines["IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID"] == "E123"
+    assert lines["IMAGEADMIN_DATA_DIR"] == str(tmp_path)
+    assert "HOME" not in lines
+    assert "PATH" not in lines
+
+
+def test_the_demo_settings_read_the_env_file(tmp_path: Path) -> None:
+    cfg = LocalConfig(data_dir=tmp_path, s3_port=9555)
+    config.write_env_file(tmp_path, stack_env(cfg, {}))
+    env = {"PATH": os.environ["PATH"], "IMAGEADMIN_DATA_DIR": str(tmp_path)}
+    probe = (
+        "import demosite.settings as s; "
+        "print(s.AWS_S3_ENDPOINT_URL, s.IMAGEADMIN_CDN_URL, s.STORAGES['imageadmin']['OPTIONS']"
+        "['endpoint_url'])"
+    )
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=config.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["http://127.0.0.1:9555", cfg.edge_url, "http://127.0.0.1:9555"]
+    without = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**env, "IMAGEADMIN_DATA_DIR": str(tmp_path / "elsewhere")},
+        cwd=config.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert without[0] == "None"  # no make run: S3 is AWS's, never a silent local default
