@@ -115,6 +115,12 @@ class Preset(models.Model):
         return (self.width, self.height, self.fit, self.format, self.quality, self.upscale,
                 self.background)  # fmt: skip
 
+    def full_clean(self, exclude: Any = None, *args: Any, **kwargs: Any) -> None:
+        # Fields a form already refused are excluded; clean() must not report them again with
+        # the value the instance still has (a refused name would read "got ''").
+        self._refused_fields = set(exclude or ())
+        super().full_clean(exclude, *args, **kwargs)
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
         try:
@@ -122,7 +128,8 @@ class Preset(models.Model):
         except ConfigError as err:
             match = _FIELD_RE.match(err.message)
             field, message = (match.group(1), match.group(2)) if match else (None, err.message)
-            errors.setdefault(field or "__all__", []).append(message)
+            if field not in getattr(self, "_refused_fields", ()):
+                errors.setdefault(field or "__all__", []).append(message)
         prefix = conf.IMAGEADMIN_ORIGINALS_PREFIX.strip("/").split("/")[0]
         if self.name and prefix and self.name == prefix:
             errors.setdefault("name", []).append(
