@@ -8,6 +8,7 @@ by comparing strings, so a rewrite of the policy that keeps its meaning keeps pa
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -364,3 +365,64 @@ def test_outputs_name_every_setting_imageadmin_needs(settings: Any) -> None:
     api_path = template()["Outputs"]["ApiPath"]["Value"]["Fn::Sub"]
     stage = resource("ResizeStage")["Properties"]["StageName"]
     assert api_path.replace("${ResizeStage}", stage) == settings.IMAGEADMIN_API_PATH
+
+
+# --- cost bounds --------------------------------------------------------------------------------
+
+
+def test_reserved_concurrency_and_api_throttling_bound_the_cost() -> None:
+    params = template()["Parameters"]
+    props = resource("ResizerFunction")["Properties"]
+    assert props["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    assert 1 <= int(params["ReservedConcurrency"]["Default"]) <= 100
+    assert int(params["ReservedConcurrency"]["MinValue"]) >= 1  # 0 would disable the function
+    (settings,) = resource("ResizeStage")["Properties"]["MethodSettings"]
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+
+
+def test_custom_domain_gets_tls_1_2_at_least() -> None:
+    config = resource("Distribution")["Properties"]["DistributionConfig"]
+    _, with_alias, without = config["ViewerCertificate"]["Fn::If"]
+    assert with_alias["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert with_alias["SslSupportMethod"] == "sni-only"
+    assert without == {"CloudFrontDefaultCertificate": True}
+
+
+# --- logs, metrics, alarms, dashboard -----------------------------------------------------------
+
+API_NAME = "cdn-resize"  # the RestApi's Name with AWS::StackName = cdn
+
+
+def sub(value: Any, **names: str) -> str:
+    """Resolve a Fn::Sub string against PARAMS, `names` and fixed stand-ins for resources."""
+    text = value["Fn::Sub"] if isinstance(value, dict) else value
+    refs = {**PARAMS, "ResizeStage": "default", "ResizerFunction": "image-resizer", **names}
+    return re.sub(r"\$\{([^}!]+)\}", lambda m: refs.get(m.group(1), f"<{m.group(1)}>"), text)
+
+
+def test_log_groups_expire() -> None:
+    for name, group in resources_of("AWS::Logs::LogGroup").items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_api_access_log_is_json_with_the_lambda_request_id() -> None:
+    stage = resource("ResizeStage")
+    setting = stage["Properties"]["AccessLogSetting"]
+    destination = sub(setting["DestinationArn"], ApiAccessLogGroup="/aws/apigateway/cdn-resize")
+    assert destination.endswith(":log-group:/aws/apigateway/cdn-resize")
+    # API Gateway substitutes $context variables; unquoted ones are numbers.
+    line = re.sub(r"\$context\.[A-Za-z.]+", "1", setting["Format"])
+    fields = json.loads(line)
+    assert {"requestId", "ip", "status", "lambdaRequestId"} <= set(fields)
+    assert "$context.integration.requestId" in setting["Format"]
+    assert stage["DependsOn"] == "ApiGatewayAccount"  # the region's logging role comes first
+    account = resource("ApiGatewayAccount")
+    assert account["DeletionPolicy"] == "Retain"  # other APIs may log through it
+    assert resource("ApiGatewayLogsRole")["DeletionPolicy"] == "Retain"
+
+
+def test_function_publishes_its_metrics_in_the_namespace_the_dashboard_reads() -> None:
+    env = resource("ResizerFunction")["Properties"]["Environment"]["Variables"]
+    assert sub(env["METRICS_NAMESPACE"]) == "imageadmin/image-resizer"
