@@ -26,7 +26,6 @@ from tests.imageadmin.test_template import TEMPLATE, template
 MUST_PASS = {
     ("CKV_AWS_115", "AWS::Lambda::Function.ResizerFunction"),  # reserved concurrency
     ("CKV_AWS_76", "AWS::ApiGateway::Stage.ResizeStage"),  # access logs
-    ("CKV_AWS_73", "AWS::ApiGateway::Stage.ResizeStage"),  # X-Ray
     ("CKV_AWS_66", "AWS::Logs::LogGroup.ResizerLogGroup"),  # retention
     ("CKV_AWS_66", "AWS::Logs::LogGroup.ApiAccessLogGroup"),
     ("CKV_AWS_34", "AWS::CloudFront::Distribution.Distribution"),  # viewers on HTTPS
