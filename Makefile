@@ -13,8 +13,12 @@ $(VENV)/bin/uv: $(VENV)/bin/python
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
 
-$(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/requirements.txt
+# checkov gets a virtualenv of its own inside .venv (requirements-checkov.txt says why).
+$(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/requirements.txt \
+		requirements-checkov.txt
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	$(VENV)/bin/uv venv --quiet --allow-existing --python $(PY) $(VENV)/checkov
+	$(VENV)/bin/uv pip install --quiet --python $(VENV)/checkov/bin/python -r requirements-checkov.txt
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -7,7 +7,8 @@ writes exactly one JSON log line.
 Environment: BUCKET, URL (the CDN base URL redirects point at), REDIRECT_CODE (301), RESPONSE_MODE
 (redirect | direct), ORIGINALS_PREFIX (originals are only read under it), PRESETS_S3_KEY
 (+ PRESETS_BUCKET, PRESETS_TTL, default 60 s) or PRESETS_FILE; without either, the presets.json
-bundled in the package, else the built-in defaults. See docs/resizer.md.
+bundled in the package, else the built-in defaults; METRICS_NAMESPACE for the metrics the log
+line carries (`metrics.py`). See docs/resizer.md.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TextIO
 from urllib.parse import parse_qs
 
-from resizer_lambda import imaging, keys, s3
+from resizer_lambda import imaging, keys, metrics, s3
 from resizer_lambda.errors import BadKey, ConfigError, OriginalNotFound, ResizerError, TooLarge
 from resizer_lambda.presets import (
     BUNDLED_PATH,
@@ -314,7 +315,7 @@ def reset() -> None:
 def handle_event(
     event: Mapping[str, Any], resizer: Resizer | None = None, context: object = None
 ) -> dict[str, Any]:
-    """Answer one API Gateway (v1/v2) or Function URL event; log one JSON line."""
+    """Answer one API Gateway (v1/v2) or Function URL event; log one JSON line (with metrics)."""
     started = time.perf_counter()
     request_id = getattr(context, "aws_request_id", None)
     log: dict[str, Any] = {
@@ -343,7 +344,9 @@ def handle_event(
     log["status"] = response["statusCode"]
     log.setdefault("ms", {})["total"] = (time.perf_counter() - started) * 1000
     log["ms"] = {name: round(value, 2) for name, value in log["ms"].items()}
-    log_line(log)
+    if response["statusCode"] == 200:  # only RESPONSE_MODE=direct answers with the image itself
+        response["headers"]["Server-Timing"] = metrics.server_timing(log["ms"])
+    log_line(metrics.emf_record(log, metrics.namespace(os.environ), int(time.time() * 1000)))
     return response
 
 

@@ -8,6 +8,7 @@ by comparing strings, so a rewrite of the policy that keeps its meaning keeps pa
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -19,6 +20,7 @@ from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode
 
 from imageadmin.conf import DEFAULTS
+from resizer_lambda import metrics as resizer_metrics
 from tests.conftest import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "resizer_lambda" / "template.yaml"
@@ -365,3 +367,166 @@ def test_outputs_name_every_setting_imageadmin_needs(settings: Any) -> None:
     api_path = template()["Outputs"]["ApiPath"]["Value"]["Fn::Sub"]
     stage = resource("ResizeStage")["Properties"]["StageName"]
     assert api_path.replace("${ResizeStage}", stage) == settings.IMAGEADMIN_API_PATH
+
+
+# --- cost bounds --------------------------------------------------------------------------------
+
+
+def test_reserved_concurrency_and_api_throttling_bound_the_cost() -> None:
+    params = template()["Parameters"]
+    props = resource("ResizerFunction")["Properties"]
+    assert props["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    assert 1 <= int(params["ReservedConcurrency"]["Default"]) <= 100
+    assert int(params["ReservedConcurrency"]["MinValue"]) >= 1  # 0 would disable the function
+    (settings,) = resource("ResizeStage")["Properties"]["MethodSettings"]
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+
+
+def test_custom_domain_gets_tls_1_2_at_least() -> None:
+    config = resource("Distribution")["Properties"]["DistributionConfig"]
+    _, with_alias, without = config["ViewerCertificate"]["Fn::If"]
+    assert with_alias["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert with_alias["SslSupportMethod"] == "sni-only"
+    assert without == {"CloudFrontDefaultCertificate": True}
+
+
+# --- logs, metrics, alarms, dashboard -----------------------------------------------------------
+
+API_NAME = "cdn-resize"  # the RestApi's Name with AWS::StackName = cdn
+
+
+def sub(value: Any, **names: str) -> str:
+    """Resolve a Fn::Sub string against PARAMS, `names` and fixed stand-ins for resources."""
+    text = value["Fn::Sub"] if isinstance(value, dict) else value
+    refs = {**PARAMS, "ResizeStage": "default", "ResizerFunction": "image-resizer", **names}
+    return re.sub(r"\$\{([^}!]+)\}", lambda m: refs.get(m.group(1), f"<{m.group(1)}>"), text)
+
+
+def test_log_groups_expire() -> None:
+    for name, group in resources_of("AWS::Logs::LogGroup").items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_api_access_log_is_json_with_the_lambda_request_id() -> None:
+    stage = resource("ResizeStage")
+    setting = stage["Properties"]["AccessLogSetting"]
+    destination = sub(setting["DestinationArn"], ApiAccessLogGroup="/aws/apigateway/cdn-resize")
+    assert destination.endswith(":log-group:/aws/apigateway/cdn-resize")
+    # API Gateway substitutes $context variables; unquoted ones are numbers.
+    line = re.sub(r"\$context\.[A-Za-z.]+", "1", setting["Format"])
+    fields = json.loads(line)
+    assert {"requestId", "ip", "status", "lambdaRequestId"} <= set(fields)
+    assert "$context.integration.requestId" in setting["Format"]
+    assert stage["DependsOn"] == "ApiGatewayAccount"  # the region's logging role comes first
+    account = resource("ApiGatewayAccount")
+    assert account["DeletionPolicy"] == "Retain"  # other APIs may log through it
+    assert resource("ApiGatewayLogsRole")["DeletionPolicy"] == "Retain"
+
+
+def test_function_publishes_its_metrics_in_the_namespace_the_dashboard_reads() -> None:
+    env = resource("ResizerFunction")["Properties"]["Environment"]["Variables"]
+    assert sub(env["METRICS_NAMESPACE"]) == "imageadmin/image-resizer"
+
+
+def alarms() -> dict[str, dict[str, Any]]:
+    return {k: v["Properties"] for k, v in resources_of("AWS::CloudWatch::Alarm").items()}
+
+
+def alarm_metrics(props: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the metrics an alarm reads (plain or inside its metric math)."""
+    if "Metrics" in props:
+        return [q["MetricStat"]["Metric"] for q in props["Metrics"] if "MetricStat" in q]
+    keys = ("Namespace", "MetricName", "Dimensions")
+    return [{key: props[key] for key in keys}]
+
+
+def test_alarms_notify_the_topic_and_ignore_quiet_periods() -> None:
+    found = alarms()
+    assert set(found) == {
+        "ApiErrorRateAlarm",
+        "ApiClientErrorsAlarm",
+        "FunctionThrottlesAlarm",
+        "FunctionDurationAlarm",
+    }
+    for name, props in found.items():
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert props["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert props["TreatMissingData"] == "notBreaching", name
+    subscription = resource("AlarmEmailSubscription")
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+
+
+def test_api_alarms_watch_this_api_and_stage() -> None:
+    api_name = sub(resource("ResizeApi")["Properties"]["Name"])
+    assert api_name == API_NAME
+    for name, props in alarms().items():
+        for metric in alarm_metrics(props):
+            if metric["Namespace"] != "AWS/ApiGateway":
+                continue
+            dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            assert sub(dims["ApiName"]) == API_NAME, name
+            assert dims["Stage"] == {"Ref": "ResizeStage"}, name
+
+
+def test_error_rate_alarm_is_5xx_over_requests() -> None:
+    props = alarms()["ApiErrorRateAlarm"]
+    names = {q["Id"]: q["MetricStat"]["Metric"]["MetricName"] for q in props["Metrics"][:2]}
+    assert names == {"errors": "5XXError", "requests": "Count"}
+    (expression,) = [q for q in props["Metrics"] if q.get("ReturnData")]
+    assert "errors / requests" in expression["Expression"]
+
+
+def test_duration_alarm_fires_at_80_percent_of_the_timeout() -> None:
+    timeout_ms = resource("ResizerFunction")["Properties"]["Timeout"] * 1000
+    props = alarms()["FunctionDurationAlarm"]
+    assert props["MetricName"] == "Duration"
+    assert props["ExtendedStatistic"] == "p99"
+    assert props["Threshold"] == 0.8 * timeout_ms
+    throttles = alarms()["FunctionThrottlesAlarm"]
+    assert (throttles["MetricName"], throttles["Threshold"]) == ("Throttles", 0)
+
+
+def dashboard() -> dict[str, Any]:
+    body = resource("Dashboard")["Properties"]["DashboardBody"]
+    arns = {f"{name}.Arn": f"arn:aws:cloudwatch:eu-central-1:123:alarm:{name}" for name in alarms()}
+    resolved = sub(body, ReservedConcurrency="50", **arns)
+    assert "<" not in resolved, "a ${...} that names no parameter, resource or alarm"
+    return json.loads(resolved)  # type: ignore[no-any-return]
+
+
+def test_dashboard_shows_only_metrics_the_function_emits() -> None:
+    namespace = "imageadmin/image-resizer"
+    emitted = set(resizer_metrics.UNITS)
+    shown: set[str] = set()
+    for widget in dashboard()["widgets"]:
+        for line in widget["properties"].get("metrics", []):
+            first = line[0]
+            if isinstance(first, dict):  # a SEARCH expression over the Preset dimension
+                match = re.search(r"\{([^,]+),Preset\} MetricName=\"(\w+)\"", first["expression"])
+                assert match, first
+                assert match.group(1) == namespace
+                assert match.group(2) in resizer_metrics.PER_PRESET
+                shown.add(match.group(2))
+            elif first == namespace:
+                assert line[1] in emitted, line
+                shown.add(line[1])
+    stages = {f"{s.capitalize()}Ms" for s in resizer_metrics.STAGES}
+    assert shown >= stages | {"BytesIn", "BytesOut", "Renders"}
+
+
+def test_dashboard_marks_the_timeout_alarm_and_reservation() -> None:
+    timeout_ms = resource("ResizerFunction")["Properties"]["Timeout"] * 1000
+    annotations = [
+        a
+        for widget in dashboard()["widgets"]
+        for a in widget["properties"].get("annotations", {}).get("horizontal", [])
+    ]
+    values = {a["label"]: a["value"] for a in annotations}
+    assert values["timeout"] == timeout_ms
+    assert values["duration alarm"] == alarms()["FunctionDurationAlarm"]["Threshold"]
+    assert values["reserved concurrency"] == 50
+    (alarm_widget,) = [w for w in dashboard()["widgets"] if w["type"] == "alarm"]
+    assert len(alarm_widget["properties"]["alarms"]) == len(alarms())

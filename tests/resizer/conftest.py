@@ -24,6 +24,7 @@ LAMBDA_ENV = (
     "PRESETS_S3_KEY",
     "PRESETS_BUCKET",
     "PRESETS_TTL",
+    "METRICS_NAMESPACE",
 )
 
 
