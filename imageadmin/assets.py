@@ -32,7 +32,14 @@ from imageadmin.publishing.aws import AwsError
 from imageadmin.publishing.deleted import invalidate as invalidate_deleted
 from resizer_lambda import imaging, keys
 from resizer_lambda import presets as contract
-from resizer_lambda.errors import BadKey, CorruptImage, TooLarge, UnsupportedFormat
+from resizer_lambda.errors import (
+    BadKey,
+    CorruptImage,
+    DecodeTooSlow,
+    TooLarge,
+    TooManyScans,
+    UnsupportedFormat,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +170,13 @@ def check(file: IO[bytes], name: str) -> Checked:
     # bound only keeps Pillow's own bomb guard in charge of absurd headers.
     header_limits = contract.Limits(max_pixels=max(max_pixels, 1) * 4, max_bytes=len(data))
     try:
-        info = imaging.probe(data, header_limits)
+        info = imaging.probe(data, header_limits)  # a JPEG's scans are counted first
+    except TooManyScans as err:
+        raise UploadRefused(
+            f"{name} is a JPEG with {err.scans:,} scans; the limit is {err.limit} (cameras and "
+            "editors write about 10). Save it again as a standard JPEG.",
+            "too_many_scans",
+        ) from err
     except UnsupportedFormat as err:
         raise UploadRefused(
             f"{name} is {_what_is(data)}; upload a {ACCEPTED} image.", "unsupported"
@@ -184,6 +197,12 @@ def check(file: IO[bytes], name: str) -> Checked:
     limits = contract.Limits(max_pixels=max_pixels, max_bytes=len(data))
     try:
         imaging.render_one(data, _DECODE_CHECK, limits)
+    except DecodeTooSlow as err:
+        raise UploadRefused(
+            f"{name} takes over {err.limit:g} s to decode, the resizer's limit. Save it again "
+            "as a standard image.",
+            "too_slow",
+        ) from err
     except (CorruptImage, TooLarge, UnsupportedFormat) as err:
         kind = info.format.upper()
         raise UploadRefused(

@@ -52,7 +52,11 @@ def config_dict(presets: Iterable[Preset]) -> dict[str, Any]:
     return {
         "schema_version": contract.SCHEMA_VERSION,
         "cache_control": cache_control(),
-        "limits": {"max_source_pixels": lim.max_pixels, "max_source_bytes": lim.max_bytes},
+        "limits": {
+            "max_source_pixels": lim.max_pixels,
+            "max_source_bytes": lim.max_bytes,
+            "max_decode_seconds": lim.max_decode_seconds,
+        },
         "presets": [p.contract_dict() for p in presets],
     }
 

@@ -63,6 +63,41 @@ class CorruptImage(ResizerError):
     code = "corrupt_image"
 
 
+class TooManyScans(ResizerError):
+    """A JPEG has far more scans than encoders write: each scan is a pass over the whole image.
+
+    Refused from the bytes before decoding (`resizer_lambda.jpeg`): a scan of a few bytes can
+    make libjpeg touch every block, so a small file can cost minutes of CPU (a "scan bomb").
+    """
+
+    status = 422
+    code = "too_many_scans"
+
+    def __init__(self, scans: int, limit: int, at_least: bool = False) -> None:
+        count = f"at least {scans}" if at_least else str(scans)
+        super().__init__(
+            f"the original JPEG has {count} scans; the limit is {limit} (encoders write about "
+            "10): re-save it as a baseline or standard progressive JPEG"
+        )
+        self.scans = scans
+        self.limit = limit
+
+
+class DecodeTooSlow(ResizerError):
+    """Decoding the original took longer than `limits.max_decode_seconds`."""
+
+    status = 422
+    code = "decode_too_slow"
+
+    def __init__(self, seconds: float, limit: float) -> None:
+        super().__init__(
+            f"decoding the original took over {limit:g} s (stopped after {seconds:.2f} s); "
+            "the limit is limits.max_decode_seconds: re-save it as an ordinary image"
+        )
+        self.seconds = seconds
+        self.limit = limit
+
+
 class Unavailable(ResizerError):
     """S3 throttled or timed out after bounded retries; the client may retry later."""
 

@@ -2,13 +2,14 @@
 
 The pipeline for one original and one or more presets:
 
-1. sniff the format from the bytes (allow-list), open the header only and refuse bombs by their
-   header dimensions before any pixel is decoded;
+1. sniff the format from the bytes (allow-list), count a JPEG's scans (`resizer_lambda.jpeg`),
+   open the header only and refuse bombs by their header dimensions before any pixel is decoded;
 2. plan every output in display orientation (EXIF orientation applied), then map each plan back
    to stored orientation so resizing happens before the (cheap) transpose of the small result;
-3. decode once: for JPEG, `draft` lets libjpeg scale in the DCT domain to the smallest power-of-two
-   size that is still >= DRAFT_GAP x the largest output; other formats decode in full; an alpha
-   channel that is opaque everywhere is dropped (lossless, and it halves the resampling work);
+3. decode once, on the clock of `limits.max_decode_seconds` (`resizer_lambda.deadline`): for
+   JPEG, `draft` lets libjpeg scale in the DCT domain to the smallest power-of-two size that is
+   still >= DRAFT_GAP x the largest output; other formats decode in full; an alpha channel that
+   is opaque everywhere is dropped (lossless, and it halves the resampling work);
 4. per preset, largest first: resize (LANCZOS with Pillow's `reducing_gap`) from the smallest
    earlier output that is still REDUCING_GAP x larger, else from the decoded image; crop or pad
    for the fit, transpose, convert to sRGB (`resizer_lambda.colour`), flatten alpha for JPEG,
@@ -31,7 +32,9 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFile
 
+from resizer_lambda import jpeg
 from resizer_lambda.colour import ColourManager
+from resizer_lambda.deadline import DecodeClock
 from resizer_lambda.errors import CorruptImage, TooLarge, UnsupportedFormat
 from resizer_lambda.presets import Limits, Preset
 
@@ -143,17 +146,22 @@ def sniff_format(data: bytes) -> str:
     raise UnsupportedFormat("the original is not a JPEG, PNG, WebP, GIF or AVIF image")
 
 
-def _open(data: bytes, limits: Limits) -> tuple[ImageFile.ImageFile, str]:
-    """Open the header of `data` and check it against the limits; decode nothing yet."""
+def _open(data: bytes, limits: Limits) -> tuple[ImageFile.ImageFile, str, DecodeClock]:
+    """Open the header of `data` and check it against the limits; decode nothing yet.
+
+    Return the image, its format and the reader Pillow decodes from (started by `_decode`).
+    """
     if len(data) > limits.max_bytes:
         raise TooLarge(f"the original is {len(data)} bytes; the limit is {limits.max_bytes}")
     fmt = sniff_format(data)
+    reader = DecodeClock(data, jpeg.scan_offsets(data) if fmt == "jpeg" else ())
     _load_plugin(fmt)
     try:
         with warnings.catch_warnings():
             # Bomb warnings (our own limit applies below) and "Corrupt EXIF data" log noise.
             warnings.simplefilter("ignore")
-            im = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]])
+            # A JPEG with an MP header opens as Pillow's MPO (a JPEG subclass): frame 0 is used.
+            im = Image.open(reader, formats=[_PIL_FORMATS[fmt]])
     except Image.DecompressionBombError as err:  # Pillow's own cap, 2 x MAX_IMAGE_PIXELS
         raise TooLarge(
             f"the original's dimensions exceed the pixel limit ({limits.max_pixels}): {err}"
@@ -168,7 +176,7 @@ def _open(data: bytes, limits: Limits) -> tuple[ImageFile.ImageFile, str]:
         )
     if width < 1 or height < 1:
         raise CorruptImage("the original has no pixels")
-    return im, fmt
+    return im, fmt, reader
 
 
 def _load_plugin(fmt: str) -> None:
@@ -194,7 +202,7 @@ def _orientation(im: Image.Image) -> int:
 
 def probe(data: bytes, limits: Limits) -> SourceInfo:
     """Return format and display-oriented dimensions of `data` without decoding pixels."""
-    im, fmt = _open(data, limits)
+    im, fmt, _ = _open(data, limits)
     orientation = _orientation(im)
     width, height = im.size
     if orientation >= 5:
@@ -326,7 +334,11 @@ def encode(im: Image.Image, out_format: str, quality: int) -> bytes:
 
 
 def _decode(
-    im: ImageFile.ImageFile, source_format: str, plans: Sequence[_Plan]
+    im: ImageFile.ImageFile,
+    source_format: str,
+    plans: Sequence[_Plan],
+    reader: DecodeClock,
+    limits: Limits,
 ) -> tuple[Image.Image, ColourManager, tuple[float, float]]:
     """Decode once; return the RGB(A)/L(A) pixels, their colour manager and the source extent.
 
@@ -349,6 +361,7 @@ def _decode(
         if drafted is not None:
             extent = drafted[1][2], drafted[1][3]
     icc = im.info.get("icc_profile")
+    reader.start(limits.max_decode_seconds)
     try:
         im.load()
     except Image.DecompressionBombError as err:
@@ -374,7 +387,7 @@ def render_many(
     """Render every preset from one decode of `data`; `fmt` overrides the output format."""
     if not presets:
         return {}
-    im, source_format = _open(data, limits)
+    im, source_format, reader = _open(data, limits)
     orientation = _orientation(im)
     width, height = im.size
     if orientation >= 5:
@@ -391,7 +404,7 @@ def render_many(
 
     stored_w, stored_h = im.size  # before draft() shrinks it
     with _timed(timings, "decode"):
-        base, colour, extent = _decode(im, source_format, plans)
+        base, colour, extent = _decode(im, source_format, plans, reader, limits)
     # draft() may have decoded a smaller image than the header says: scale the boxes.
     sx, sy = extent[0] / stored_w, extent[1] / stored_h
 

@@ -5,7 +5,12 @@
                                      can list AVIF and WebP sources without `Vary: Accept`
 
 Keys arrive already decoded (API Gateway decodes the query string once); nothing here decodes
-again: `+` stays `+`, `%` is an ordinary character and Unicode is not normalised.
+again: `+` stays `+`, `%` is an ordinary character and Unicode is not normalised. A key that is
+not valid UTF-8 once decoded (`%ED%A0%80` gives an unpaired surrogate) names no S3 object: refused.
+
+An original's extension is read before any trailing spaces: `photo.jpg ` (legal in S3) is a JPEG
+key like any other, stored, redirected and routed with the space percent-encoded (`%20`). `.mpo`
+(multi-picture JPEG, what many cameras write) is allowed: its first picture is a JPEG.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from resizer_lambda.errors import BadKey, UnknownPreset
 
 KeyFormat = Literal["jpeg", "png", "webp", "avif"]
 KEY_FORMATS: tuple[KeyFormat, ...] = ("webp", "avif", "jpeg", "png")
-ORIGINAL_EXTENSIONS = frozenset({"jpg", "jpeg", "jpe", "png", "webp", "gif", "avif"})
+ORIGINAL_EXTENSIONS = frozenset({"jpg", "jpeg", "jpe", "mpo", "png", "webp", "gif", "avif"})
 MAX_KEY_BYTES = 1024
 
 
@@ -31,6 +36,19 @@ class VariantRequest:
     preset: str
     fmt: KeyFormat | None
     original_key: str
+
+
+def _check_length(key: str) -> None:
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError as err:
+        code = ord(key[err.start])
+        raise BadKey(
+            f"key is not valid UTF-8: it contains an unpaired surrogate (U+{code:04X}, from "
+            "an escape such as %ED%A0%80); percent-encode the key's UTF-8 bytes"
+        ) from err
+    if size > MAX_KEY_BYTES:
+        raise BadKey(f"key is longer than {MAX_KEY_BYTES} bytes of UTF-8")
 
 
 def _check_chars(key: str) -> None:
@@ -46,8 +64,7 @@ def check_original_key(original_key: str, preset_names: Collection[str] = ()) ->
     """Raise BadKey unless `original_key` is a safe key for an original image."""
     if not original_key:
         raise BadKey("original key is empty")
-    if len(original_key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise BadKey(f"key is longer than {MAX_KEY_BYTES} bytes of UTF-8")
+    _check_length(original_key)
     _check_chars(original_key)
     if original_key.startswith("/"):
         raise BadKey("key must not start with '/'")
@@ -60,7 +77,7 @@ def check_original_key(original_key: str, preset_names: Collection[str] = ()) ->
     head, dot, fmt = segments[0].partition(".")
     if len(segments) > 1 and head in preset_names and (not dot or fmt in KEY_FORMATS):
         raise BadKey(f"{original_key!r} is itself a variant key: no variants of variants")
-    name = segments[-1]
+    name = segments[-1].rstrip(" ")
     ext = name.rsplit(".", 1)[1].lower() if "." in name else ""
     if ext not in ORIGINAL_EXTENSIONS:
         allowed = ", ".join(sorted(ORIGINAL_EXTENSIONS))
@@ -71,8 +88,7 @@ def parse_variant_key(key: str, preset_names: Collection[str]) -> VariantRequest
     """Return the VariantRequest for `key`, or raise BadKey / UnknownPreset saying why."""
     if not key:
         raise BadKey("key is empty")
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise BadKey(f"key is longer than {MAX_KEY_BYTES} bytes of UTF-8")
+    _check_length(key)
     _check_chars(key)
     if key.startswith("/"):
         raise BadKey("key must not start with '/'")

@@ -33,6 +33,8 @@ MAX_PRESETS = 200
 # Pillow refuses to open anything over 2 x Image.MAX_IMAGE_PIXELS whatever we allow.
 MAX_SOURCE_PIXELS = 178_956_970
 MAX_SOURCE_BYTES = 1024**3
+# A decode limit must end before the Lambda's 25 s timeout, with time left to answer.
+MAX_DECODE_SECONDS = 20.0
 DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
@@ -42,6 +44,11 @@ class Limits:
 
     max_pixels: int = 75_000_000
     max_bytes: int = 50 * 1024 * 1024
+    # Wall-clock seconds a decode may take (resizer_lambda.deadline). The slowest real photos of
+    # bench/'s corpus decode in 0.16 s at full size (0.9 s scaled to 75 MP; bench/hostile.py):
+    # 10 s leaves 11x for a slower or fractional vCPU, and 15 s of the Lambda's 25 s timeout to
+    # fetch, resize and store.
+    max_decode_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class Config:
             "limits": {
                 "max_source_pixels": self.limits.max_pixels,
                 "max_source_bytes": self.limits.max_bytes,
+                "max_decode_seconds": self.limits.max_decode_seconds,
             },
             "presets": [asdict(p) for p in self.presets],
         }
@@ -115,6 +123,18 @@ def _check_int(value: object, where: str, low: int, high: int) -> int:
     if not _is_int(value) or not low <= cast(int, value) <= high:
         raise _fail(where, f"must be an integer from {low} to {high}, got {value!r}")
     return cast(int, value)
+
+
+def _check_seconds(value: object, where: str, high: float) -> float:
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not 0 < value <= high  # also refuses NaN
+    ):
+        raise _fail(
+            where, f"must be a number of seconds above 0 and at most {high:g}, got {value!r}"
+        )
+    return float(value)
 
 
 def _check_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
@@ -194,7 +214,9 @@ def parse(doc: object) -> Config:
     raw_limits = doc.get("limits", {})
     if not isinstance(raw_limits, dict):
         raise _fail("limits", "must be an object")
-    _check_unknown(raw_limits, ("max_source_pixels", "max_source_bytes"), "limits")
+    _check_unknown(
+        raw_limits, ("max_source_pixels", "max_source_bytes", "max_decode_seconds"), "limits"
+    )
     defaults = Limits()
     limits = Limits(
         max_pixels=_check_int(
@@ -208,6 +230,11 @@ def parse(doc: object) -> Config:
             "limits.max_source_bytes",
             1,
             MAX_SOURCE_BYTES,
+        ),
+        max_decode_seconds=_check_seconds(
+            raw_limits.get("max_decode_seconds", defaults.max_decode_seconds),
+            "limits.max_decode_seconds",
+            MAX_DECODE_SECONDS,
         ),
     )
     if "presets" not in doc:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from imageadmin import assets, storage
 from imageadmin.models import Asset, Preset, Variant
 from resizer_lambda import imaging, keys
 from tests.imageadmin import assets_files as files
+from tests.resizer.images import scan_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -197,6 +200,51 @@ def test_over_the_pixel_limit_is_refused_before_decoding(
 
     assert info.value.code == "too_many_pixels"
     assert info.value.message == "wide.png is 200x100 = 20,000 pixels; the limit is 10,000."
+    assert bucket_keys(s3_client, s3_bucket) == []
+    assert Asset.objects.count() == 0
+
+
+def test_a_jpeg_scan_bomb_is_refused_before_decoding_and_nothing_is_stored(
+    editor: Any, monkeypatch: pytest.MonkeyPatch, s3_client: Any, s3_bucket: str
+) -> None:
+    # 3000 scans of 8000x8000 in ~100 KB: decoding it would tie the web worker up for minutes.
+    bomb = scan_bomb(3000, (256, 256), claim=(8000, 8000))
+
+    def no_decoding(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(imaging, "render_one", no_decoding)
+    start = time.perf_counter()
+    with pytest.raises(assets.UploadRefused) as info:
+        assets.upload(files.upload_file("sunset.jpg", bomb), editor)
+    elapsed = time.perf_counter() - start
+
+    assert info.value.code == "too_many_scans"
+    assert info.value.message == (
+        "sunset.jpg is a JPEG with 3,000 scans; the limit is 100 (cameras and editors write "
+        "about 10). Save it again as a standard JPEG."
+    )
+    assert bucket_keys(s3_client, s3_bucket) == []
+    assert Asset.objects.count() == 0
+    assert elapsed < 1.0  # ~10 ms here
+
+
+def test_a_decode_over_the_time_limit_is_refused(
+    editor: Any, monkeypatch: pytest.MonkeyPatch, s3_client: Any, s3_bucket: str
+) -> None:
+    slow = scan_bomb(100, (2000, 2000))  # within the scan limit; ~0.4 s to decode here
+    render_one = imaging.render_one
+
+    def with_a_short_limit(data: bytes, preset: Any, limits: Any, *args: Any) -> Any:
+        return render_one(data, preset, replace(limits, max_decode_seconds=0.01), *args)
+
+    monkeypatch.setattr(imaging, "render_one", with_a_short_limit)
+
+    with pytest.raises(assets.UploadRefused) as info:
+        assets.upload(files.upload_file("slow.jpg", slow), editor)
+
+    assert info.value.code == "too_slow"
+    assert info.value.message.startswith("slow.jpg takes over 0.01 s to decode")
     assert bucket_keys(s3_client, s3_bucket) == []
     assert Asset.objects.count() == 0
 

@@ -63,7 +63,11 @@ def test_stdout_is_the_contract_with_every_default_written(presets: list[Preset]
     assert doc == {
         "schema_version": 1,
         "cache_control": contract.DEFAULT_CACHE_CONTROL,
-        "limits": {"max_source_pixels": 75_000_000, "max_source_bytes": 50 * 1024 * 1024},
+        "limits": {
+            "max_source_pixels": 75_000_000,
+            "max_source_bytes": 50 * 1024 * 1024,
+            "max_decode_seconds": 10.0,
+        },
         "presets": [
             {
                 "name": "small",

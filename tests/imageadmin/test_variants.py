@@ -20,6 +20,7 @@ from tests.imageadmin.originals import (
     keys_in,
     make_asset,
 )
+from tests.resizer.images import scan_bomb
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
@@ -134,8 +135,9 @@ def test_broken_original_fails_the_job_and_writes_nothing(
         (b"", "empty"),
         (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a JPEG, PNG, WebP, GIF or AVIF"),
         (None, "does not exist"),
+        (scan_bomb(3000), "the original JPEG has 3000 scans; the limit is 100"),
     ],
-    ids=["empty", "svg", "missing"],
+    ids=["empty", "svg", "missing", "scan-bomb"],
 )
 def test_unusable_originals_fail_with_the_reason(
     s3_client: Any,

@@ -279,6 +279,34 @@ def test_a_plus_in_a_key_survives_the_redirects(running: Running) -> None:
     assert running.request(made.location.removeprefix(running.url)).status == 200
 
 
+def test_a_key_ending_in_a_space_survives_the_redirects(running: Running) -> None:
+    key = "originals/2026/11/pier.jpg "  # legal in S3; a different object from "pier.jpg"
+    running.s3.put_object(Bucket=running.bucket, Key=key, Body=jpeg(), ContentType="image/jpeg")
+    first = running.request("/small/originals/2026/11/pier.jpg%20")
+    assert first.location == f"{running.url}/default/resize?key=small/originals/2026/11/pier.jpg%20"
+    made = running.request(first.location.removeprefix(running.url))
+    assert made.location == f"{running.url}/small/originals/2026/11/pier.jpg%20"
+    served = running.request(made.location.removeprefix(running.url))
+    assert (served.status, width_of(served.body)) == (200, 150)
+    stored = running.s3.head_object(Bucket=running.bucket, Key=f"small/{key}")
+    assert stored["ContentType"] == "image/jpeg"
+
+
+def test_an_mpo_original_is_served_as_a_jpeg(running: Running) -> None:
+    buf = io.BytesIO()
+    first, second = Image.new("RGB", (400, 300), "#3366cc"), Image.new("RGB", (400, 300), "red")
+    first.save(buf, "MPO", save_all=True, append_images=[second])
+    key = "originals/2026/11/IMG_0001.MPO"
+    running.s3.put_object(Bucket=running.bucket, Key=key, Body=buf.getvalue())
+    first_hop = running.request(f"/small/{key}")
+    made = running.request(str(first_hop.location).removeprefix(running.url))
+    assert made.status == 301
+    served = running.request(f"/small/{key}")
+    assert (served.status, served.headers["Content-Type"]) == (200, "image/jpeg")
+    with Image.open(io.BytesIO(served.body)) as image:
+        assert (image.format, image.width, getattr(image, "n_frames", 1)) == ("JPEG", 150, 1)
+
+
 def test_a_bad_lambda_environment_is_a_config_error(running: Running) -> None:
     broken = replace(running.edge.config, lambda_env={"BUCKET": running.bucket})
     edge, server = start(broken, free_port())

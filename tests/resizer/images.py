@@ -2,7 +2,8 @@
 
 Nothing here is checked in as a binary: EXIF orientation samples, CMYK JPEGs, ICC profiles
 (a matrix/TRC RGB profile and a LUT-based CMYK profile, written byte by byte), 16-bit PNGs,
-animations and decompression bombs are all generated, so a fresh machine needs only Pillow.
+animations, decompression bombs and JPEG scan bombs are all generated, so a fresh machine needs
+only Pillow.
 """
 
 from __future__ import annotations
@@ -206,6 +207,29 @@ def gif_bomb(width: int, height: int) -> bytes:
     data = bytearray(encode(Image.new("P", (8, 8), 0), "GIF"))
     data[6:10] = struct.pack("<HH", width, height)
     return bytes(data)
+
+
+def scan_bomb(
+    scans: int, size: tuple[int, int] = (64, 64), claim: tuple[int, int] | None = None
+) -> bytes:
+    """Return a genuine progressive greyscale JPEG of `size` whose last scan is repeated.
+
+    libjpeg's greyscale script writes 6 scans; the last (a Huffman table and an AC refinement
+    scan that is one end-of-band run, ~36 bytes for a flat picture) is copied until there are
+    `scans`. libjpeg walks every block of the image for every copy, so 3000 scans of 8000x8000
+    are a few hundred KB that decode for minutes. `claim` rewrites the frame header's dimensions
+    (the issue's 8000x8000 without encoding 64 MP): a refusal must not need to decode, and
+    libjpeg would fill the missing pixel data with grey and still walk every block per scan.
+    """
+    data = encode(Image.new("L", size, 128), "JPEG", progressive=True)
+    assert data.count(b"\xff\xda") == 6
+    assert data.endswith(b"\xff\xd9")
+    last = data.rfind(b"\xff\xc4")  # the last scan's table: no FF C4 in a flat image's data
+    bomb = bytearray(data[:-2] + data[last:-2] * (scans - 6) + b"\xff\xd9")
+    if claim is not None:
+        sof = bomb.index(b"\xff\xc2")  # FF C2, length, precision, height, width
+        bomb[sof + 5 : sof + 9] = struct.pack(">HH", claim[1], claim[0])
+    return bytes(bomb)
 
 
 def animated(fmt: str, colours: Sequence[RGB], size: tuple[int, int] = (40, 30)) -> bytes:

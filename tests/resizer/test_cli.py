@@ -14,6 +14,7 @@ from PIL import Image
 from resizer_lambda import cli
 from tests.conftest import REPO_ROOT
 from tests.resizer.conftest import image_bytes
+from tests.resizer.images import scan_bomb
 
 DEFAULT_WIDTHS = {"small": 150, "medium": 300, "large": 600, "xlarge": 1200}
 
@@ -121,8 +122,10 @@ def test_bad_files_are_reported_and_good_ones_still_written(
     missing = photo_file.with_name("missing.jpg")
     second = photo_file.with_name("second.png")
     second.write_bytes(image_bytes(400, 300, "PNG"))
+    bomb = photo_file.with_name("bomb.jpg")
+    bomb.write_bytes(scan_bomb(3000))
     out = tmp_path / "out"
-    files = [broken, photo_file, text, missing, second]
+    files = [broken, photo_file, text, missing, second, bomb]
 
     status = cli.main(
         ["render", "--quiet", "--preset", "small", "--out", str(out), *map(str, files)]
@@ -135,8 +138,9 @@ def test_bad_files_are_reported_and_good_ones_still_written(
     assert f"render: {broken}: corrupt_image:" in captured.err
     assert f"render: {text}: unsupported_format:" in captured.err
     assert f"render: {missing}: cannot read:" in captured.err
+    assert f"render: {bomb}: too_many_scans: the original JPEG has 3000 scans" in captured.err
     assert "Traceback" not in captured.err
-    assert "rendered 2 of 5 file(s)" in captured.out
+    assert "rendered 2 of 6 file(s)" in captured.out
 
 
 def test_unwritable_output_is_reported_without_leftovers(

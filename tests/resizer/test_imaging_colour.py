@@ -241,7 +241,7 @@ def test_opaque_modes(mode: str, fmt: str, out_mode: str) -> None:
     assert img.close(img.pixel(out.convert("RGB"), (10, 5)), img.WHITE, 2)
 
 
-# --- animation ---------------------------------------------------------------------------------
+# --- animation and multi-picture files ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG", "AVIF"])
@@ -257,3 +257,20 @@ def test_animated_input_gives_its_first_frame(fmt: str) -> None:
     if fmt != "PNG":  # APNG outputs are PNG either way
         _, out = render(data, Preset("p", 20))
         assert getattr(out, "n_frames", 1) == 1
+
+
+@pytest.mark.parametrize(("preset_format", "expected"), [("original", "jpeg"), ("webp", "webp")])
+def test_a_multi_picture_jpeg_gives_its_first_picture(preset_format: str, expected: str) -> None:
+    # MPO, as many cameras and phones write: a JPEG whose MP header lists further pictures.
+    data = img.encode(
+        img.quadrants(), "MPO", save_all=True, append_images=[Image.new("RGB", (80, 40), "blue")]
+    )
+    opened = Image.open(io.BytesIO(data))
+    assert (opened.format, getattr(opened, "n_frames", 1)) == ("MPO", 2)
+
+    rendered, out = render(data, Preset("p", 40, format=preset_format))  # type: ignore[arg-type]
+
+    assert (rendered.format, out.size) == (expected, (40, 20))
+    assert getattr(out, "n_frames", 1) == 1
+    colours = img.quadrant_colours(out)
+    assert all(img.close(colours[q], img.QUADRANTS[q], 24) for q in img.QUADRANTS), colours

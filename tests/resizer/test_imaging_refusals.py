@@ -7,13 +7,20 @@ message a client would see.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from PIL import Image
 
-from resizer_lambda import imaging
-from resizer_lambda.errors import CorruptImage, ResizerError, TooLarge, UnsupportedFormat
+from resizer_lambda import deadline, imaging, jpeg
+from resizer_lambda.errors import (
+    CorruptImage,
+    DecodeTooSlow,
+    ResizerError,
+    TooLarge,
+    TooManyScans,
+    UnsupportedFormat,
+)
 from resizer_lambda.presets import Limits, Preset
 from tests.resizer import images as img
 from tests.resizer.imaging_asserts import LIMITS
@@ -132,3 +139,113 @@ def test_avif_missing_from_the_pillow_build_is_unsupported(monkeypatch: pytest.M
     monkeypatch.setattr(AvifImagePlugin, "SUPPORTED", False)
     with pytest.raises(UnsupportedFormat, match="without AVIF support"):
         imaging.render_one(data, Preset("p", 40), LIMITS)
+
+
+# --- JPEG scan bombs and the decode clock ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_jpeg() -> bytes:
+    """A genuine 3000x3000 progressive JPEG with 100 scans: within the scan limit, ~1 s to decode.
+
+    Every scan walks all 140,625 blocks (~65 ns each here): the worst the scan limit lets in.
+    """
+    return img.scan_bomb(jpeg.MAX_SCANS, (3000, 3000))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: img.scan_bomb(3000), lambda: img.scan_bomb(3000, (256, 256), (8000, 8000))],
+    ids=["3000-scans", "3000-scans-8000x8000"],
+)
+def test_a_scan_bomb_is_refused_before_pillow_opens_it(
+    make: Callable[[], bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = make()
+
+    def not_opened(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Pillow opened the file")
+
+    monkeypatch.setattr(Image, "open", not_opened)
+    for call in (
+        lambda: imaging.render_one(data, Preset("p", 150), LIMITS),
+        lambda: imaging.render_many(data, [Preset("a", 150), Preset("b", 300)], LIMITS),
+        lambda: imaging.probe(data, LIMITS),
+    ):
+        start = time.perf_counter()
+        with pytest.raises(TooManyScans, match="has 3000 scans; the limit is 100"):
+            call()
+        assert time.perf_counter() - start < 1.0  # ~6 ms here; decoding it takes minutes
+
+
+def test_a_decode_over_the_time_limit_is_stopped(
+    slow_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clocks: list[deadline.DecodeClock] = []
+
+    class Recorded(deadline.DecodeClock):
+        def __init__(self, data: bytes, boundaries: Sequence[int] = ()) -> None:
+            super().__init__(data, boundaries)
+            clocks.append(self)
+
+    monkeypatch.setattr(imaging, "DecodeClock", Recorded)
+    limits = Limits(max_decode_seconds=0.05)
+    start = time.perf_counter()
+    with pytest.raises(DecodeTooSlow, match=r"took over 0.05 s") as caught:
+        imaging.render_one(slow_jpeg, Preset("p", 150), limits)
+    elapsed = time.perf_counter() - start
+
+    assert (caught.value.status, caught.value.code) == (422, "decode_too_slow")
+    assert caught.value.limit == 0.05
+    assert caught.value.seconds > 0.05
+    # Stopped between scans: a read per scan, and far fewer reads than scans.
+    assert 0 < clocks[0].reads < jpeg.MAX_SCANS // 2
+    assert elapsed < 1.0  # ~0.07 s here, where the whole decode takes ~1 s
+
+
+def test_the_decode_clock_feeds_a_jpeg_one_scan_at_a_time() -> None:
+    data = img.scan_bomb(jpeg.MAX_SCANS, (512, 512))
+    offsets = jpeg.scan_offsets(data)
+    reader = deadline.DecodeClock(data, offsets)
+    im = Image.open(reader)
+    ticks = iter(range(10_000))
+    reader.start(1000, clock=lambda: next(ticks))  # one "second" a read: never over the limit
+    im.load()
+
+    assert (im.size, im.getpixel((256, 256))) == ((512, 512), 128)
+    assert reader.reads >= len(offsets) == jpeg.MAX_SCANS
+
+
+def test_the_decode_clock_stops_at_the_deadline_by_its_clock() -> None:
+    data = img.encode(img.photo((600, 400)), "PNG")
+    reader = deadline.DecodeClock(data)
+    im = Image.open(reader)
+    im.decodermaxblock = 1024  # many reads
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 1.0
+        return now[0]
+
+    reader.start(5.0, clock=clock)
+    with pytest.raises(DecodeTooSlow, match="took over 5 s"):
+        im.load()
+    assert reader.reads == 5  # the sixth read found the deadline passed
+
+
+def test_reads_before_the_clock_starts_are_whole() -> None:
+    data = img.scan_bomb(12)
+    reader = deadline.DecodeClock(data, jpeg.scan_offsets(data))
+    assert reader.read() == data  # header parsing is not cut at scans
+    reader.seek(0)
+    reader.start(60)
+    offsets = jpeg.scan_offsets(data)
+    assert reader.read() == data[: offsets[0]]  # up to the first scan
+    assert reader.read(1 << 20) == data[offsets[0] : offsets[1]]  # then one scan at a time
+
+
+def test_a_real_photo_decodes_well_within_the_default_limit() -> None:
+    data = img.encode(img.photo((1200, 800)), "JPEG", progressive=True)
+    timings: imaging.Timings = {}
+    imaging.render_one(data, Preset("p", 1200), LIMITS, timings=timings)  # no DCT scaling
+    assert timings["decode"] / 1000 < LIMITS.max_decode_seconds / 10

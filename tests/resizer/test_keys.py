@@ -39,6 +39,13 @@ PRESETS = frozenset({"small", "medium", "large", "xlarge"})
         ("small/.hidden/c.jpg", "small", None, ".hidden/c.jpg"),
         # A folder named like a preset with an unknown suffix is not a variant.
         ("small/small.tmp/c.jpg", "small", None, "small.tmp/c.jpg"),
+        # Multi-picture JPEG (cameras, phones): its first picture is a JPEG.
+        ("small/DCIM/IMG_0001.MPO", "small", None, "DCIM/IMG_0001.MPO"),
+        ("large.webp/stereo.mpo", "large", "webp", "stereo.mpo"),
+        # Trailing spaces are part of the S3 key; the extension is read before them.
+        ("small/photo.jpg ", "small", None, "photo.jpg "),
+        ("small/photo.PNG   ", "small", None, "photo.PNG   "),
+        ("small.avif/a b/photo.mpo ", "small", "avif", "a b/photo.mpo "),
     ],
 )
 def test_valid_keys_parse(key: str, preset: str, fmt: str | None, original: str) -> None:
@@ -69,6 +76,14 @@ def test_valid_keys_parse(key: str, preset: str, fmt: str | None, original: str)
         ("small/medium/a.jpg", BadKey, "itself a variant key"),
         ("small/small.webp/a.jpg", BadKey, "itself a variant key"),
         ("small/a.svg", BadKey, "extension 'svg' is not allowed"),
+        ("small/a.svg ", BadKey, "extension 'svg' is not allowed"),
+        ("small/photo. ", BadKey, "extension '(none)'"),
+        ("small/photo.jpg\t", BadKey, "control character (U+0009)"),
+        ("small/photo.jpg\u00a0", BadKey, "extension 'jpg\\xa0'"),  # only spaces are trimmed
+        # Unpaired surrogates (%ED%A0%80 decoded as UTF-16 would be): no S3 key can hold one.
+        ("small/\ud800.jpg", BadKey, "unpaired surrogate (U+D800"),
+        ("small/a\udc80b.jpg", BadKey, "unpaired surrogate (U+DC80"),
+        ("sm\udfffall/a.jpg", BadKey, "unpaired surrogate (U+DFFF"),
         ("small/a.php", BadKey, "extension 'php'"),
         ("small/README", BadKey, "extension '(none)'"),
         ("small.gif/a.jpg", BadKey, "format 'gif' is not one of"),
@@ -131,6 +146,7 @@ def test_build_refuses_unknown_format() -> None:
         ("small/caf\u00e9.jpg", "https://cdn.example.com/small/caf%C3%A9.jpg"),
         ("small/cafe\u0301.jpg", "https://cdn.example.com/small/cafe%CC%81.jpg"),
         ("small/a?b#c.jpg", "https://cdn.example.com/small/a%3Fb%23c.jpg"),
+        ("small/photo.jpg ", "https://cdn.example.com/small/photo.jpg%20"),
     ],
 )
 def test_url_is_percent_encoded_once(key: str, url: str) -> None:
@@ -139,5 +155,8 @@ def test_url_is_percent_encoded_once(key: str, url: str) -> None:
 
 def test_original_key_check_stands_alone() -> None:
     check_original_key("originals/a.jpg", PRESETS)
+    check_original_key("originals/a.mpo ", PRESETS)
     with pytest.raises(BadKey, match="itself a variant key"):
         check_original_key("xlarge/a.jpg", PRESETS)
+    with pytest.raises(BadKey, match=r"unpaired surrogate \(U\+D800"):
+        check_original_key("originals/\ud800.jpg", PRESETS)

@@ -69,7 +69,11 @@ def test_exported_defaults_round_trip_and_satisfy_the_schema() -> None:
         "upscale": False,
         "background": "#ffffff",
     }
-    assert doc["limits"] == {"max_source_pixels": 75_000_000, "max_source_bytes": 52_428_800}
+    assert doc["limits"] == {
+        "max_source_pixels": 75_000_000,
+        "max_source_bytes": 52_428_800,
+        "max_decode_seconds": 10.0,
+    }
 
 
 VALID = [
@@ -91,6 +95,9 @@ VALID = [
     _with("presets.0.name", "a"),
     _with("presets.0.name", "hero_2x-wide"),
     _with("limits", {"max_source_pixels": 10, "max_source_bytes": 10}),
+    _with("limits", {"max_decode_seconds": 2.5}),
+    _with("limits", {"max_decode_seconds": 20}),
+    _with("limits", {"max_decode_seconds": 0.001}),
     _with("cache_control", "public, max-age=60"),
 ]
 
@@ -130,6 +137,14 @@ INVALID = [
     (_with("limits", {"max_source_pixels": 178_956_971}), "limits.max_source_pixels"),
     (_with("limits", {"max_source_bytes": -1}), "limits.max_source_bytes"),
     (_with("limits", {"max_pixels": 5}), "limits"),
+    (_with("limits", {"max_decode_seconds": 0}), "limits.max_decode_seconds"),
+    (_with("limits", {"max_decode_seconds": -1}), "limits.max_decode_seconds"),
+    # At or past the Lambda's 25 s timeout a decode limit could never answer in time.
+    (_with("limits", {"max_decode_seconds": 20.5}), "limits.max_decode_seconds"),
+    (_with("limits", {"max_decode_seconds": float("inf")}), "limits.max_decode_seconds"),
+    (_with("limits", {"max_decode_seconds": "10"}), "limits.max_decode_seconds"),
+    (_with("limits", {"max_decode_seconds": True}), "limits.max_decode_seconds"),
+    (_with("limits", {"max_decode_seconds": None}), "limits.max_decode_seconds"),
     (_with("cache_control", ""), "cache_control"),
     (_with("cache_control", "public\r\nX-Evil: 1"), "cache_control"),
 ]
@@ -194,6 +209,23 @@ def test_direct_construction_is_validated_too() -> None:
 
 def test_limits_default() -> None:
     assert parse(MINIMAL).limits == Limits()
+
+
+def test_decode_seconds_are_read_as_a_float() -> None:
+    limits = parse(_with("limits", {"max_decode_seconds": 3})).limits
+    assert limits == Limits(max_decode_seconds=3.0)
+    assert isinstance(limits.max_decode_seconds, float)
+    with pytest.raises(ConfigError) as caught:
+        parse(_with("limits", {"max_decode_seconds": 0}))
+    assert caught.value.message == (
+        "limits.max_decode_seconds: must be a number of seconds above 0 and at most 20, got 0"
+    )
+    # NaN is not JSON (nor can a JSON Schema refuse it), but Python's json module reads it.
+    with pytest.raises(ConfigError, match=r"limits\.max_decode_seconds"):
+        loads(
+            '{"schema_version": 1, "limits": {"max_decode_seconds": NaN}, "presets": '
+            '[{"name": "small", "width": 150}]}'
+        )
 
 
 class FakeSource:
