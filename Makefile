@@ -13,7 +13,7 @@ $(VENV)/bin/uv: $(VENV)/bin/python
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
 
-$(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/requirements.txt
+$(STAMP): $(VENV)/bin/uv pyproject.toml requirements.txt requirements-dev.txt
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	@touch $(STAMP)
 
