@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium test-resizer test-django test-e2e lint typecheck bench bench-quick clean
+.PHONY: run test chromium test-resizer test-django test-e2e test-package lint typecheck bench bench-quick clean
 
 # The venv carries its own uv, so nothing outside it is needed but a Python >= 3.12.
 $(VENV)/bin/python:
@@ -14,8 +14,8 @@ $(VENV)/bin/uv: $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
 
 # checkov gets a virtualenv of its own inside .venv (requirements-checkov.txt says why).
-$(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/requirements.txt \
-		requirements-checkov.txt
+$(STAMP): $(VENV)/bin/uv pyproject.toml requirements.txt requirements-dev.txt \
+		resizer_lambda/requirements.txt requirements-checkov.txt
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	$(VENV)/bin/uv venv --quiet --allow-existing --python $(PY) $(VENV)/checkov
 	$(VENV)/bin/uv pip install --quiet --python $(VENV)/checkov/bin/python -r requirements-checkov.txt
@@ -24,7 +24,7 @@ $(STAMP): $(VENV)/bin/uv requirements.txt requirements-dev.txt resizer_lambda/re
 run: $(STAMP)
 	$(PY) -m localaws
 
-test: $(STAMP) chromium lint typecheck test-resizer test-django test-e2e
+test: $(STAMP) chromium lint typecheck test-resizer test-django test-e2e test-package
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
@@ -47,6 +47,11 @@ test-django: $(STAMP)
 # server and Chromium; then `make run` itself in a subprocess, started, used and stopped.
 test-e2e: $(STAMP) chromium
 	$(PY) -m pytest tests/e2e
+
+# The wheel as a shop gets it: built, installed into a fresh virtualenv beside a fresh
+# `startproject` site set up as docs/integrate.md says; plus the docs' consistency with the code.
+test-package: $(STAMP)
+	$(PY) -m pytest tests/packaging
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -20,7 +20,9 @@ def default_output(arch: str, python: str) -> Path:
 
 
 def default_cache() -> Path:
-    return Path(settings.DATA_DIR) / "cache" / "lambda-wheels"
+    # DATA_DIR is the demo site's; a shop's project has only BASE_DIR.
+    data_dir = getattr(settings, "DATA_DIR", None) or Path(settings.BASE_DIR) / "var"
+    return Path(data_dir) / "cache" / "lambda-wheels"
 
 
 def _mb(n: int) -> str:
