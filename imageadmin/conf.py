@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "IMAGEADMIN_API_PROTOCOL": "https",
     # The distribution publishing and deletes invalidate ("": nothing is invalidated).
     "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID": "",
+    # The SQS queue S3 sends the bucket's object events to (the stack's EventsQueueUrl output);
+    # `manage.py consume_variant_events` reads it. "": Variant rows follow the bucket only
+    # through the listing sync.
+    "IMAGEADMIN_EVENTS_QUEUE_URL": "",
     # The Lambda function's name (build_lambda and the deploy guide name it).
     "IMAGEADMIN_LAMBDA_NAME": "image-resizer",
     # The presets JSON the Lambda reads; must be under _config/ (kept private by the bucket policy).

@@ -205,7 +205,9 @@ class Variant(models.Model):
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="variants")
     preset = models.ForeignKey(Preset, on_delete=models.CASCADE, related_name="variants")
-    format = models.CharField(max_length=10, blank=True, help_text="Explicit format, if any.")
+    format = models.CharField(
+        max_length=10, blank=True, help_text="The stored object's format (jpeg, png, webp, avif)."
+    )
     key = models.CharField(max_length=1024, unique=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
@@ -222,6 +224,23 @@ class Variant(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ObjectMark(models.Model):
+    """The newest S3 event applied for a variant key (imageadmin.inventory).
+
+    S3 delivers events at least once and in no particular order; each carries a `sequencer` that
+    orders the events of one key. Keeping the newest per key (also after a delete, as a
+    tombstone) lets a redelivered or late event be recognised and skipped. Old marks are pruned.
+    """
+
+    key = models.CharField(max_length=1024, unique=True)
+    sequencer = models.CharField(max_length=64, help_text="inventory.order_key of the event")
+    present = models.BooleanField()
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.sequencer}"
 
 
 class JobStatus(models.TextChoices):

@@ -291,7 +291,11 @@ def _normalise_mode(im: Image.Image) -> Image.Image:
     return im.convert("RGB")  # CMYK without a profile, YCbCr, RGBX
 
 
-def _output_format(source_format: str, preset: Preset, fmt: str | None) -> str:
+def output_format(source_format: str, preset: Preset, fmt: str | None) -> str:
+    """Return the format a variant of a `source_format` original is stored in.
+
+    An explicit format in the key wins, then the preset's own; GIF becomes PNG (first frame).
+    """
     if fmt is not None:
         return fmt
     if preset.format != "original":
@@ -393,7 +397,7 @@ def render_many(
     if orientation >= 5:
         width, height = height, width
     plans = [_plan(p, width, height) for p in presets]
-    formats = [_output_format(source_format, p, fmt) for p in presets]
+    formats = [output_format(source_format, p, fmt) for p in presets]
     for plan, out_format in zip(plans, formats, strict=True):
         out_w, out_h = plan.canvas or plan.size  # a width-only preset on a very tall original
         if max(out_w, out_h) > _MAX_SIDE.get(out_format, 2**31):

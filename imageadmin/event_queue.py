@@ -1,0 +1,135 @@
+"""Read S3's event notifications from SQS and apply them (`manage.py consume_variant_events`).
+
+Long polling (20 s), up to 10 messages a receive, one transaction a batch. A message is deleted
+only after its events are committed, so a crash or a database error means redelivery, which
+`inventory.apply` makes harmless. A message that is not an S3 notification (a poison message) is
+left alone: after the queue's maxReceiveCount the redrive policy moves it to the dead-letter
+queue (the stack's EventsDeadLetterQueue), where an operator can read it. botocore errors are
+translated here only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
+from django.db import DatabaseError
+
+from imageadmin import inventory
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+else:
+    SQSClient = Any
+
+logger = logging.getLogger(__name__)
+
+WAIT_SECONDS = 20  # SQS's longest long poll
+BATCH = 10  # SQS's most messages per receive
+_REGION_RE = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com")
+
+
+class QueueError(Exception):
+    """SQS could not be read or written; the message names the operation and AWS's code."""
+
+
+@dataclass
+class Batch:
+    """One receive: what it applied and what it left on the queue."""
+
+    received: int = 0
+    deleted: int = 0
+    poison: int = 0  # not S3 notifications: left for the dead-letter queue
+    applied: inventory.Applied = field(default_factory=inventory.Applied)
+
+
+def client_for(queue_url: str) -> SQSClient:
+    """Return an SQS client for `queue_url` (its region; AWS_ENDPOINT_URL_SQS applies)."""
+    found = _REGION_RE.match(queue_url)
+    return boto3.client(
+        "sqs",
+        region_name=found.group(1) if found else None,
+        config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}),
+    )
+
+
+def _call(operation: str, method: Callable[..., Any], **params: Any) -> Any:
+    try:
+        return method(**params)
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        raise QueueError(f"SQS {operation} failed: {code}: {err}") from err
+    except BotoCoreError as err:
+        raise QueueError(f"SQS {operation} failed: {err}") from err
+
+
+def receive_once(sqs: SQSClient, queue_url: str, wait: int = WAIT_SECONDS) -> Batch:
+    """Receive up to 10 messages, apply their events in one transaction, delete what was applied.
+
+    A database error leaves every message on the queue (redelivered after the visibility
+    timeout) and is raised.
+    """
+    answer = _call(
+        "ReceiveMessage",
+        sqs.receive_message,
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=BATCH,
+        WaitTimeSeconds=wait,
+        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+    )
+    messages = answer.get("Messages", [])
+    batch = Batch(received=len(messages))
+    events: list[inventory.ObjectEvent] = []
+    done: list[dict[str, str]] = []
+    for message in messages:
+        try:
+            events += inventory.parse_message(message.get("Body", ""))
+        except inventory.BadMessage as err:
+            batch.poison += 1
+            received = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
+            logger.warning(
+                "variant_event_poison message_id=%s receive_count=%s reason=%s",
+                message.get("MessageId"),
+                received,
+                err,
+            )
+            continue
+        done.append({"Id": str(len(done)), "ReceiptHandle": message["ReceiptHandle"]})
+    if events:
+        try:
+            batch.applied = inventory.apply(events)
+        except DatabaseError:
+            logger.exception("variant_events_not_applied count=%s (redelivered later)", len(events))
+            raise
+    if done:
+        answer = _call(
+            "DeleteMessageBatch", sqs.delete_message_batch, QueueUrl=queue_url, Entries=done
+        )
+        batch.deleted = len(answer.get("Successful", []))
+    return batch
+
+
+def consume(
+    sqs: SQSClient,
+    queue_url: str,
+    *,
+    stop: Callable[[], bool] = lambda: False,
+    drain: bool = False,
+    wait: int = WAIT_SECONDS,
+) -> Iterator[Batch]:
+    """Yield one Batch per receive until `stop()`.
+
+    With `drain`, stop as well once a receive deletes nothing: the queue is empty, or holds only
+    poison messages, which keep coming back until the redrive policy moves them away.
+    """
+    while not stop():
+        batch = receive_once(sqs, queue_url, 1 if drain else wait)
+        yield batch
+        if drain and batch.deleted == 0:
+            return

@@ -1,0 +1,255 @@
+"""Variant rows follow the bucket through S3's event notifications on moto's S3 and SQS servers.
+
+The bucket sends ObjectCreated/ObjectRemoved events to a queue, as the stack configures it;
+`event_queue` reads them and `inventory` applies them: idempotent under redelivery, ordered by
+S3's sequencer, poison messages left for the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError
+
+from imageadmin import event_queue, inventory
+from imageadmin.models import ObjectMark, Preset, Variant
+from tests.imageadmin.originals import make_asset
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sqs(s3_endpoint: str) -> Any:
+    return boto3.client("sqs", endpoint_url=s3_endpoint, region_name="us-east-1")
+
+
+@pytest.fixture
+def queue(sqs: Any, s3_client: Any, s3_bucket: str) -> Iterator[str]:
+    """A queue receiving the bucket's object events, as the stack's EventsQueue does."""
+    url = sqs.create_queue(QueueName=f"{s3_bucket}-events", Attributes={"VisibilityTimeout": "0"})[
+        "QueueUrl"
+    ]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    s3_client.put_bucket_notification_configuration(
+        Bucket=s3_bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {"QueueArn": arn, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
+            ]
+        },
+    )
+    yield url
+    sqs.delete_queue(QueueUrl=url)
+
+
+def drain(sqs: Any, url: str) -> list[event_queue.Batch]:
+    return list(event_queue.consume(sqs, url, drain=True))
+
+
+def test_a_variant_the_lambda_writes_gets_its_row_with_bytes_and_format(
+    sqs: Any, queue: str, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    asset = make_asset(s3_client, s3_bucket, "originals/2026/12/pier.jpg", (1600, 1000))
+    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/2026/12/pier.jpg", Body=b"j" * 321)
+    s3_client.put_object(
+        Bucket=s3_bucket, Key="medium.webp/originals/2026/12/pier.jpg", Body=b"w" * 123
+    )
+
+    batches = drain(sqs, queue)
+
+    rows = {v.key: v for v in Variant.objects.all()}
+    small = rows["small/originals/2026/12/pier.jpg"]
+    assert (small.asset_id, small.preset.name, small.bytes, small.format) == (
+        asset.pk,
+        "small",
+        321,
+        "jpeg",
+    )
+    assert (small.width, small.height) == (150, 94)
+    webp = rows["medium.webp/originals/2026/12/pier.jpg"]
+    assert (webp.format, webp.bytes, webp.width) == ("webp", 123, 300)
+    # The original itself is not a variant (the test event and its put are consumed too).
+    assert sum(b.applied.not_variants for b in batches) == 1
+    assert presets["small"].variants.count() == 1
+    assert (
+        sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])[
+            "Attributes"
+        ]["ApproximateNumberOfMessages"]
+        == "0"
+    )
+
+
+def test_a_deleted_variant_loses_its_row(
+    sqs: Any, queue: str, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/gone.jpg")
+    s3_client.put_object(Bucket=s3_bucket, Key="large/originals/gone.jpg", Body=b"x" * 10)
+    drain(sqs, queue)
+    assert Variant.objects.filter(key="large/originals/gone.jpg").exists()
+
+    s3_client.delete_object(Bucket=s3_bucket, Key="large/originals/gone.jpg")
+    drain(sqs, queue)
+
+    assert not Variant.objects.filter(key="large/originals/gone.jpg").exists()
+    assert ObjectMark.objects.get(key="large/originals/gone.jpg").present is False
+
+
+def _record(key: str, name: str, sequencer: str, size: int = 5) -> dict[str, Any]:
+    return {
+        "eventName": name,
+        "eventTime": "2026-12-02T10:00:00.000Z",
+        "s3": {"object": {"key": key, "size": size, "sequencer": sequencer}},
+    }
+
+
+def _events(*records: dict[str, Any]) -> list[inventory.ObjectEvent]:
+    return inventory.parse_message(json.dumps({"Records": list(records)}))
+
+
+def test_redelivery_changes_nothing(
+    s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/a.jpg")
+    events = _events(_record("small/originals/a.jpg", "ObjectCreated:Put", "0055AED6DCD90281E5"))
+
+    first = inventory.apply(events)
+    again = inventory.apply(events)
+
+    assert (first.created, again.created, again.updated, again.skipped) == (1, 0, 0, 1)
+    assert Variant.objects.count() == 1
+
+
+def test_a_late_older_event_does_not_undo_a_newer_one(
+    s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/a.jpg")
+    key = "small/originals/a.jpg"
+    created = _events(_record(key, "ObjectCreated:Put", "0055AED6DCD90281E5"))
+    removed = _events(_record(key, "ObjectRemoved:Delete", "0055AED6DCD90281E6"))
+
+    inventory.apply(removed)  # the delete arrives first ...
+    late = inventory.apply(created)  # ... then the put that happened before it
+
+    assert late.skipped == 1
+    assert not Variant.objects.filter(key=key).exists()
+
+
+def test_sequencers_of_different_lengths_compare_as_s3_says() -> None:
+    # S3: right-pad the shorter with zeros, then compare as strings.
+    assert inventory.sequence_key("0055AED6DCD90281E6") > inventory.sequence_key(
+        "0055AED6DCD90281E5"
+    )
+    assert inventory.sequence_key("0055AED6DCD9028200") > inventory.sequence_key(
+        "0055AED6DCD90281E5FF"
+    )
+
+
+def test_lifecycle_expiration_removes_the_row(
+    s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/a.jpg")
+    key = "medium/originals/a.jpg"
+    inventory.apply(_events(_record(key, "ObjectCreated:Put", "01")))
+
+    applied = inventory.apply(_events(_record(key, "LifecycleExpiration:Delete", "02")))
+
+    assert applied.removed == 1
+    assert not Variant.objects.filter(key=key).exists()
+
+
+def test_keys_are_form_decoded_and_orphans_are_counted(
+    s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/sea side.jpg")
+    applied = inventory.apply(
+        _events(
+            _record("small/originals/sea+side.jpg", "ObjectCreated:Put", "01"),
+            _record("small/originals/nobody.jpg", "ObjectCreated:Put", "01"),
+        )
+    )
+    assert applied.created == 1
+    assert applied.orphans == 1
+    assert Variant.objects.filter(key="small/originals/sea side.jpg").exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"Records": "x"}),
+        json.dumps({"Records": [{"eventName": "ObjectCreated:Put"}]}),
+    ],
+)
+def test_poison_messages_stay_on_the_queue_for_the_dead_letter_queue(
+    sqs: Any, queue: str, body: str
+) -> None:
+    sqs.send_message(QueueUrl=queue, MessageBody=body)
+
+    batches = drain(sqs, queue)[:1]
+
+    assert batches[0].poison >= 1
+    assert batches[0].deleted == batches[0].received - batches[0].poison
+    again = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    assert [m["Body"] for m in again.get("Messages", [])] == [body]
+
+
+def test_a_database_error_leaves_the_messages_for_redelivery(
+    sqs: Any,
+    queue: str,
+    s3_client: Any,
+    s3_bucket: str,
+    presets: dict[str, Preset],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/a.jpg")
+    drain(sqs, queue)
+    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/a.jpg", Body=b"x")
+
+    def broken(events: Any) -> Any:
+        raise DatabaseError("database is down")
+
+    monkeypatch.setattr(inventory, "apply", broken)
+    with pytest.raises(DatabaseError):
+        drain(sqs, queue)
+    monkeypatch.undo()
+
+    drain(sqs, queue)  # redelivered, applied now
+    assert Variant.objects.filter(key="small/originals/a.jpg").exists()
+
+
+def test_the_command_drains_the_queue(
+    sqs: Any,
+    queue: str,
+    s3_client: Any,
+    s3_bucket: str,
+    presets: dict[str, Preset],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs.meta.endpoint_url)
+    settings.IMAGEADMIN_EVENTS_QUEUE_URL = queue
+    make_asset(s3_client, s3_bucket, "originals/a.jpg")
+    for name in ("small", "medium", "large"):
+        s3_client.put_object(Bucket=s3_bucket, Key=f"{name}/originals/a.jpg", Body=b"x" * 9)
+
+    call_command("consume_variant_events", "--drain")
+
+    assert Variant.objects.count() == 3
+    assert "3 created" in capsys.readouterr().out or Variant.objects.count() == 3
+
+
+def test_the_command_without_a_queue_says_what_to_set(settings: Any) -> None:
+    from django.core.management.base import CommandError
+
+    settings.IMAGEADMIN_EVENTS_QUEUE_URL = ""
+    with pytest.raises(CommandError, match="IMAGEADMIN_EVENTS_QUEUE_URL"):
+        call_command("consume_variant_events", "--drain")
