@@ -5,25 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imageadmin', '0006_original_storage'),
+        ("imageadmin", "0006_original_storage"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ObjectMark',
+            name="ObjectMark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=1024, unique=True)),
-                ('sequencer', models.CharField(help_text='inventory.order_key of the event', max_length=64)),
-                ('present', models.BooleanField()),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=1024, unique=True)),
+                (
+                    "sequencer",
+                    models.CharField(help_text="inventory.order_key of the event", max_length=64),
+                ),
+                ("present", models.BooleanField()),
+                (
+                    "updated_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
             ],
         ),
         migrations.AlterField(
-            model_name='variant',
-            name='format',
-            field=models.CharField(blank=True, help_text="The stored object's format (jpeg, png, webp, avif).", max_length=10),
+            model_name="variant",
+            name="format",
+            field=models.CharField(
+                blank=True,
+                help_text="The stored object's format (jpeg, png, webp, avif).",
+                max_length=10,
+            ),
         ),
     ]
