@@ -119,9 +119,13 @@ def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
         keys.check_original_key(f"{prefix}/probe.jpg")
     except BadKey as err:
         problem = err.message
-    head, dot, fmt = prefix.split("/")[0].partition(".")
-    if not problem and dot and fmt in keys.KEY_FORMATS:
-        problem = f"'{head}.{fmt}/' is how variants of a preset '{head}' in {fmt} are stored"
+    if not problem:
+        try:
+            head, fmt, _ = keys.split_head(f"{prefix}/probe.jpg")
+        except BadKey:
+            fmt = None  # not shaped like a variant folder
+        if fmt is not None:
+            problem = f"'{head}.{fmt}/' is how variants of a preset '{head}' in {fmt} are stored"
     if not problem:
         return []
     return [

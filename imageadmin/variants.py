@@ -273,12 +273,6 @@ def variant_keys(preset_names: Iterable[str], original_key: str) -> Iterator[str
             yield keys.build_variant_key(name, original_key, fmt)
 
 
-def _in_prefix(key: str, names: set[str]) -> bool:
-    head = key.partition("/")[0]
-    name, dot, fmt = head.partition(".")
-    return name in names and (not dot or fmt in keys.KEY_FORMATS)
-
-
 def _collect(keys_: Iterable[str], into: dict[str, None], limit: int) -> Iterator[str]:
     """Yield `keys_`, remembering up to `limit` + 1 distinct ones in `into` on the way."""
     for key in keys_:
@@ -297,7 +291,7 @@ def _purge_preset(name: str, rows: Any) -> tuple[int, list[str]]:
         obj.key
         for prefix in (f"{name}/", f"{name}.")
         for obj in storage.list_prefix(prefix)
-        if _in_prefix(obj.key, {name})
+        if desired.preset_of_key(obj.key) == name
     )
     mine = rows.filter(preset__name=name)
     limit = desired.MAX_INVALIDATION_PATHS
