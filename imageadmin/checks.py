@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 from imageadmin.conf import conf
 from resizer_lambda import keys
 from resizer_lambda import presets as contract
-from resizer_lambda.errors import BadKey
+from resizer_lambda.errors import BadKey, ConfigError
 
 S3_STORAGE = "storages.backends.s3.S3Storage"
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
@@ -139,39 +139,36 @@ def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
     ]
 
 
-def _positive_int(name: str, check_id: str, upper: int, unit: str, example: str) -> list[Any]:
-    value = getattr(conf, name)
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= upper:
-        return []
-    shown = "not an integer (read as -1)" if value == -1 else repr(value)
-    return [
-        Error(
-            f"{name} must be a whole number of {unit} from 1 to {upper:,}; got {shown}.",
-            hint=f"Set the environment variable {name} to a whole number such as {example}; "
-            "the resizer refuses originals above it, and uploads are checked against it.",
-            id=check_id,
-        )
-    ]
+# Each upload setting is the contract field the Lambda reads it as.
+_UPLOAD_LIMITS = (
+    ("IMAGEADMIN_MAX_UPLOAD_BYTES", "max_source_bytes", "imageadmin.E005", "52428800"),
+    ("IMAGEADMIN_MAX_UPLOAD_PIXELS", "max_source_pixels", "imageadmin.E006", "75000000"),
+)
 
 
 def check_upload_limits(**kwargs: Any) -> list[CheckMessage]:
-    """The upload limits must be positive integers the presets contract accepts."""
-    return [
-        *_positive_int(
-            "IMAGEADMIN_MAX_UPLOAD_BYTES",
-            "imageadmin.E005",
-            contract.MAX_SOURCE_BYTES,
-            "bytes",
-            "52428800",
-        ),
-        *_positive_int(
-            "IMAGEADMIN_MAX_UPLOAD_PIXELS",
-            "imageadmin.E006",
-            contract.MAX_SOURCE_PIXELS,
-            "pixels",
-            "75000000",
-        ),
-    ]
+    """The upload limits must be source limits the presets contract accepts.
+
+    The contract's own parser judges each value, so its bounds and wording are never restated.
+    """
+    found: list[CheckMessage] = []
+    for name, field, check_id, example in _UPLOAD_LIMITS:
+        value = getattr(conf, name)
+        try:
+            contract.parse_limits({field: value})
+        except ConfigError as err:
+            unreadable = " (the environment variable is not an integer, read as -1)"
+            found.append(
+                Error(
+                    f"{name} is not a source limit the resizer accepts: {err.message}"
+                    f"{unreadable if value == -1 else ''}.",
+                    hint=f"Set the environment variable {name} to a whole number such as "
+                    f"{example}; the resizer refuses originals above it, and uploads are "
+                    "checked against it.",
+                    id=check_id,
+                )
+            )
+    return found
 
 
 def check_prefix_not_a_preset(
