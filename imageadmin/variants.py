@@ -1,26 +1,25 @@
 """Variant services: start jobs (generate, purge, sync) and do their work for the Celery tasks.
 
 The admin calls the `start_*` functions; each creates a Job row and enqueues thin tasks (ids only,
-JSON) once the transaction commits. The tasks call back into `generate`, `purge` and
-`imageadmin.reconcile.sync`, which report progress on the Job with atomic counter updates, so
-several tasks of one job can run on several workers and the last one to finish closes the job.
+JSON) by name through `imageadmin.jobs` once the transaction commits. The tasks call `generate`,
+`purge` and `imageadmin.reconcile.sync`, which report progress on the Job with atomic counter
+updates, so several tasks of one job can run on several workers and the last one to finish
+closes the job.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import batched
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from imageadmin import jobs, storage
 from imageadmin import presets as contract_presets
-from imageadmin import storage
 from imageadmin.conf import conf
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.publishing import desired
@@ -51,41 +50,31 @@ def _ids(values: Iterable[Any] | None) -> list[int] | None:
     return sorted({int(getattr(v, "pk", v)) for v in values})
 
 
-def _enqueue(job: Job, sends: Sequence[Callable[[], object]]) -> None:
-    """Run `sends` after commit; a broker that cannot be reached fails the job, saying so."""
+def _enqueue(job: Job, messages: Sequence[jobs.Send]) -> None:
+    """Send `messages` after commit; a broker that cannot be reached fails the job, saying so."""
     job_id = job.pk
-
-    def send_all() -> None:
-        try:
-            for send in sends:
-                send()
-        except Exception as err:
-            logger.exception("could not enqueue job %s", job_id)
-            Job.objects.filter(pk=job_id).update(
-                status=JobStatus.FAILED,
-                message=f"Could not reach the task queue: {err}",
-                updated_at=timezone.now(),
-            )
-
-    if not sends:
+    if not messages:
         Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, updated_at=timezone.now())
         job.status = JobStatus.DONE
         return
-    transaction.on_commit(send_all)
+
+    def failed(err: Exception) -> None:
+        Job.objects.filter(pk=job_id).update(
+            status=JobStatus.FAILED, message=jobs.unreachable(err), updated_at=timezone.now()
+        )
+
+    jobs.send_on_commit(messages, failed, f"job {job_id}")
 
 
 def start_generate(
     asset_ids: Iterable[Any], preset_ids: Iterable[Any] | None = None, user: Any = None
 ) -> Job:
     """Create a Job rendering the active presets (or `preset_ids`) of each asset, one task each."""
-    from imageadmin import tasks
-
     wanted = _ids(asset_ids) or []
     ids = list(Asset.objects.filter(pk__in=wanted).order_by("pk").values_list("pk", flat=True))
     presets = _ids(preset_ids)
     job = Job.objects.create(kind=GENERATE, total=len(ids), created_by=_user(user))
-    sends = [partial(tasks.generate_variants.delay, a, presets, job.pk) for a in ids]
-    _enqueue(job, sends)
+    _enqueue(job, [jobs.Send(jobs.GENERATE_VARIANTS, (a, presets, job.pk)) for a in ids])
     return job
 
 
@@ -99,16 +88,14 @@ def start_purge(
     Original keys and preset names are read now, in the caller's transaction, so the purge still
     knows what to delete when the caller deletes those assets or presets in the same transaction.
     """
-    from imageadmin import tasks
-
     presets = _ids(preset_ids)
     preset_rows = Preset.objects.all() if presets is None else Preset.objects.filter(pk__in=presets)
     names = list(preset_rows.values_list("name", flat=True))
-    sends: list[partial[object]] = []
+    sends: list[jobs.Send] = []
     if asset_ids is None:
         job = Job.objects.create(kind=PURGE, total=len(names), created_by=_user(user))
         if names:
-            sends.append(partial(tasks.purge_variants.delay, None, presets, job.pk, None, names))
+            sends.append(jobs.Send(jobs.PURGE_VARIANTS, (None, presets, job.pk, None, names)))
     else:
         wanted = _ids(asset_ids) or []
         rows = Asset.objects.filter(pk__in=wanted).order_by("pk").values_list("pk", "original")
@@ -117,21 +104,18 @@ def start_purge(
         for chunk in batched(found, PURGE_CHUNK):
             chunk_ids = [pk for pk, _ in chunk]
             chunk_keys = [key for _, key in chunk]
-            sends.append(
-                partial(tasks.purge_variants.delay, chunk_ids, presets, job.pk, chunk_keys, names)
-            )
+            args = (chunk_ids, presets, job.pk, chunk_keys, names)
+            sends.append(jobs.Send(jobs.PURGE_VARIANTS, args))
     _enqueue(job, sends)
     return job
 
 
 def start_sync(user: Any = None) -> Job:
     """Create a Job reconciling Variant rows with what is in S3 for every active preset."""
-    from imageadmin import tasks
-
     job = Job.objects.create(
         kind=SYNC, total=Preset.objects.active().count(), created_by=_user(user)
     )
-    _enqueue(job, [partial(tasks.sync_variants.delay, job.pk)])
+    _enqueue(job, [jobs.Send(jobs.SYNC_VARIANTS, (job.pk,))])
     return job
 
 

@@ -6,9 +6,7 @@ Every S3 effect goes through `imageadmin.assets` (upload, delete) or `imageadmin
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +22,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from imageadmin import assets as services
-from imageadmin import storage
+from imageadmin import storage, variants
 from imageadmin.conf import conf
-from imageadmin.models import Asset
+from imageadmin.models import Asset, Job
 from imageadmin.presets import ActivePreset, active_presets
 from imageadmin.templatetags import images
 
@@ -313,29 +311,18 @@ class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def generate_variants(
         self, request: HttpRequest, queryset: QuerySet[Asset]
     ) -> HttpResponse | None:
-        return self._start_job(
-            request, "start_generate", lambda ids: {"asset_ids": ids, "preset_ids": None}, queryset
-        )
+        ids = list(queryset.values_list("pk", flat=True))
+        return self._show_job(request, variants.start_generate(asset_ids=ids, user=request.user))
 
     @admin.action(description="Purge variants", permissions=["change"])
     def purge_variants(
         self, request: HttpRequest, queryset: QuerySet[Asset]
     ) -> HttpResponse | None:
-        return self._start_job(request, "start_purge", lambda ids: {"asset_ids": ids}, queryset)
-
-    def _start_job(
-        self,
-        request: HttpRequest,
-        function: str,
-        kwargs: Callable[[list[int]], dict[str, Any]],
-        queryset: QuerySet[Asset],
-    ) -> HttpResponse | None:
-        if importlib.util.find_spec("imageadmin.variants") is None:
-            self.message_user(request, "Variant jobs are not available yet.", messages.ERROR)
-            return None
-        start = getattr(importlib.import_module("imageadmin.variants"), function)
         ids = list(queryset.values_list("pk", flat=True))
-        job = start(**kwargs(ids), user=request.user)
+        return self._show_job(request, variants.start_purge(asset_ids=ids, user=request.user))
+
+    def _show_job(self, request: HttpRequest, job: Job) -> HttpResponse | None:
+        """Send the user to the job's progress page (or say it started, without the jobs admin)."""
         try:
             return HttpResponseRedirect(reverse("admin:imageadmin_job_change", args=[job.pk]))
         except NoReverseMatch:
