@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import batched
+from itertools import batched, chain
 from typing import Any
 
 from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from imageadmin import jobs, storage
+from imageadmin import aws, jobs, purging, storage
 from imageadmin import presets as contract_presets
-from imageadmin.conf import conf
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.publishing import desired
-from imageadmin.publishing.aws import AwsError
-from imageadmin.publishing.deleted import invalidate as invalidate_deleted
 from resizer_lambda import imaging, keys
 from resizer_lambda.errors import ResizerError
 
@@ -191,7 +188,7 @@ def _render_and_store(asset: Asset, preset_ids: list[int] | None) -> int:
         specs = [p.to_contract() for p in presets]
         data = storage.read(asset.key)
         rendered = imaging.render_many(data, specs, contract_presets.limits())
-    except (ResizerError, storage.StorageError) as err:
+    except (ResizerError, aws.AwsError) as err:
         raise _AssetFailed(str(err)) from err
     cache_control = contract_presets.cache_control()
     for preset in presets:
@@ -199,7 +196,7 @@ def _render_and_store(asset: Asset, preset_ids: list[int] | None) -> int:
         key = keys.build_variant_key(preset.name, asset.key)
         try:
             storage.write(key, out.data, out.content_type, cache_control)
-        except storage.StorageError as err:
+        except aws.AwsError as err:
             raise _AssetFailed(str(err)) from err
         now = timezone.now()
         Variant.objects.update_or_create(
@@ -257,55 +254,31 @@ def variant_keys(preset_names: Iterable[str], original_key: str) -> Iterator[str
             yield keys.build_variant_key(name, original_key, fmt)
 
 
-def _collect(keys_: Iterable[str], into: dict[str, None], limit: int) -> Iterator[str]:
-    """Yield `keys_`, remembering up to `limit` + 1 distinct ones in `into` on the way."""
-    for key in keys_:
-        if len(into) <= limit:
-            into.setdefault(key)
-        yield key
+def _listed(name: str) -> Iterator[str]:
+    """Yield the keys of one preset's variant objects in S3 (both prefixes, listed)."""
+    for prefix in desired.variant_prefixes(name):
+        for obj in storage.list_prefix(prefix):
+            if desired.preset_of_key(obj.key) == name:
+                yield obj.key
 
 
-def _purge_preset(name: str, rows: Any) -> tuple[int, list[str]]:
-    """Delete one preset's objects and rows; return the count and the keys to invalidate.
+def _report(job_id: int | None, units: int, label: str, purged: purging.Purged) -> None:
+    """Count `units` done (or failed, when the invalidation failed) on the job, saying what.
 
-    A preset can have millions of keys, so at most MAX_INVALIDATION_PATHS + 1 of them are kept:
-    past that many paths the invalidation is the presets' wildcards whatever the rest are.
+    Called once the objects are gone and the CDN was told, so the job cannot close first. A
+    failed invalidation leaves the objects gone (CloudFront serves its copies until they expire).
     """
-    listed = (
-        obj.key
-        for prefix in (f"{name}/", f"{name}.")
-        for obj in storage.list_prefix(prefix)
-        if desired.preset_of_key(obj.key) == name
-    )
-    mine = rows.filter(preset__name=name)
-    limit = desired.MAX_INVALIDATION_PATHS
-    deleted: dict[str, None] = {}
-    count = storage.delete(_collect(listed, deleted, limit))
-    count += storage.delete(_collect(mine.values_list("key", flat=True), deleted, limit))
-    mine.delete()
-    return count, list(deleted)
-
-
-def _invalidate_and_report(job_id: int | None, units: int, label: str, keys_: Any) -> None:
-    """Invalidate the purged keys' CDN paths, then count `units` done (or failed) on the job.
-
-    Called once the objects are gone and before the units are counted, so the job cannot close
-    first. A failure leaves the objects gone (CloudFront serves its copies until they expire).
-    """
-    note = ""
-    try:
-        if not conf.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID:
-            note = f"{label}: IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID is empty: CDN not invalidated"
-        elif (invalidation := invalidate_deleted(keys_)) is not None:
-            note = f"{label}: CloudFront invalidation {invalidation}"
-    except AwsError as err:
-        logger.warning("purge: invalidation for %s failed: %s", label, err)
-        note = f"{label}: variants deleted, but the CloudFront invalidation failed: {err}"
-        job_progress(job_id, failed=units, note=note + "; the CDN serves them until they expire")
+    if purged.error is not None:
+        logger.warning("purge: invalidation for %s failed: %s", label, purged.error)
+        note = f"{label}: variants deleted, but the CloudFront invalidation failed: "
+        note += f"{purged.error}; the CDN serves them until they expire"
+        job_progress(job_id, failed=units, note=note)
         return
-    except Exception as err:
-        job_progress(job_id, failed=units, note=f"{label}: invalidation internal error {err!r}")
-        raise
+    note = ""
+    if purged.invalidation is not None:
+        note = f"{label}: CloudFront invalidation {purged.invalidation.id}"
+    elif purged.skipped == purging.NO_DISTRIBUTION:
+        note = f"{label}: {purging.NO_DISTRIBUTION}: CDN not invalidated"
     job_progress(job_id, done=units, note=note)
 
 
@@ -326,9 +299,9 @@ def purge(
     None means all. For given assets the keys are computed (plain and every explicit format);
     for all assets each preset's prefixes are listed. Rows' own keys are deleted too (a renamed
     preset leaves its old keys only there). Rows go after their objects, so a failed delete
-    leaves the rows telling the truth. Once the objects are gone the deleted keys' CDN paths are
-    invalidated (publishing.deleted), else CloudFront serves its copies for their max-age; a
-    failed invalidation fails the job's units but deletes stay deleted.
+    leaves the rows telling the truth. Once the objects are gone their CDN paths are invalidated
+    (`imageadmin.purging`), else CloudFront serves its copies for their max-age; a failed
+    invalidation fails the job's units but deletes stay deleted.
     """
     job_running(job_id)
     rows = Variant.objects.all()
@@ -340,21 +313,20 @@ def purge(
             named = named.filter(pk__in=preset_ids)
         preset_names = list(named.values_list("name", flat=True))
     if asset_ids is None:
-        count = 0
+        removal = purging.Removal()
         purged: list[str] = []
-        deleted: list[str] = []
         for name in preset_names:
+            mine = rows.filter(preset__name=name)
             try:
-                preset_count, preset_keys = _purge_preset(name, rows)
-            except storage.StorageError as err:
+                removal.delete(chain(_listed(name), mine.values_list("key", flat=True)))
+            except aws.AwsError as err:
                 job_progress(job_id, failed=1, note=f"{name}: purge failed: {err}")
             else:
-                count += preset_count
-                deleted += preset_keys
+                mine.delete()
                 purged.append(name)
         if purged:
-            _invalidate_and_report(job_id, len(purged), _label("presets", purged), deleted)
-        return count
+            _report(job_id, len(purged), _label("presets", purged), purging.forget(removal))
+        return removal.deleted
     rows = rows.filter(asset_id__in=asset_ids)
     if original_keys is None:
         found = Asset.objects.filter(pk__in=asset_ids).values_list("original", flat=True)
@@ -362,11 +334,10 @@ def purge(
     computed = [k for original in original_keys for k in variant_keys(preset_names, original)]
     own = list(rows.values_list("key", flat=True))
     try:
-        count = storage.delete(computed) + storage.delete(own)
-    except storage.StorageError as err:
+        done = purging.purge(computed + own)
+    except aws.AwsError as err:
         job_progress(job_id, failed=len(asset_ids), note=f"purge failed: {err}")
         return 0
     rows.delete()
-    label = _label("assets", asset_ids)
-    _invalidate_and_report(job_id, len(asset_ids), label, dict.fromkeys(computed + own))
-    return count
+    _report(job_id, len(asset_ids), _label("assets", asset_ids), done)
+    return done.removal.deleted

@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from imageadmin import assets as services
-from imageadmin import storage, variants
+from imageadmin import aws, variants
 from imageadmin.conf import conf
 from imageadmin.models import Asset, Job
 from imageadmin.presets import ActivePreset, active_presets
@@ -263,8 +263,11 @@ class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             )
         except services.UploadRefused as err:
             return UploadResult(name, error=err.message)
-        except storage.StorageError as err:
-            return UploadResult(name, error=f"{name} could not be stored; try again. ({err})")
+        except aws.AwsUnavailable as err:  # its message says to try again
+            return UploadResult(name, error=f"{name} could not be stored. {err}")
+        except aws.AwsError as err:  # a setting to fix: another try would fail the same way
+            message = f"{name} could not be stored. {err} Tell the site's administrator."
+            return UploadResult(name, error=message)
         self.log_addition(request, asset, [{"added": {}}])
         return UploadResult(name, asset, urls=preset_urls(asset, presets))
 
