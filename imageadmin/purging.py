@@ -52,6 +52,8 @@ class Removal:
         done = 0
         for batch in itertools.batched(keys, storage.DELETE_BATCH):
             self.request_ids.append(storage.delete_batch(batch))
+            self.deleted += len(batch)
+            done += len(batch)
             for key in batch:
                 preset = desired.preset_of_key(key)
                 if preset is None or key.startswith(protected):
@@ -59,8 +61,6 @@ class Removal:
                 self.counts[preset] = self.counts.get(preset, 0) + 1
                 if len(self.kept) <= desired.MAX_INVALIDATION_PATHS:
                     self.kept.setdefault(key)
-            done += len(batch)
-        self.deleted += done
         return done
 
     def paths(self) -> tuple[list[str], bool]:

@@ -178,3 +178,41 @@ def test_no_invalidation_when_the_objects_could_not_be_deleted(
     job.refresh_from_db()
     assert (job.status, job.failed) == (JobStatus.FAILED, 1)
     assert Variant.objects.filter(asset=first).exists()
+
+
+def test_a_failed_batch_keeps_what_the_batches_before_it_deleted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A removal records each batch S3 confirmed, so a half-done purge is still invalidated."""
+    confirmed: list[list[str]] = []
+
+    def delete_batch(keys: Iterable[str]) -> str:
+        if confirmed:
+            raise aws.AwsUnavailable("DeleteObjects", "SlowDown")
+        confirmed.append(list(keys))
+        return "REQ-1"
+
+    monkeypatch.setattr(storage, "delete_batch", delete_batch)
+    removal = purging.Removal()
+    doomed = [f"small/originals/{i}.jpg" for i in range(1500)] + ["originals/kept.jpg"]
+    with pytest.raises(aws.AwsUnavailable):
+        removal.delete(doomed)
+    assert (removal.deleted, removal.counts, removal.request_ids) == (
+        1000,
+        {"small": 1000},
+        ["REQ-1"],
+    )
+    assert removal.paths() == (paths_of(confirmed[0]), False)
+
+
+def test_originals_and_other_keys_are_deleted_but_never_invalidated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(storage, "delete_batch", lambda keys: "REQ-1")
+    removal = purging.Removal()
+    assert (
+        removal.delete(["originals/a.jpg", "_config/presets.json", "small.webp/originals/a.jpg"])
+        == 3
+    )
+    assert removal.counts == {"small": 1}
+    assert removal.paths() == (["/small.webp/originals/a.jpg"], False)
