@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
@@ -191,9 +190,8 @@ def check(file: IO[bytes], name: str) -> Checked:
 
 def _store(key: str, checked: Checked) -> str:
     """Write the original through Django's storage; return the key it was stored at."""
-    content = ContentFile(checked.data, name=key)
-    content.content_type = imaging.CONTENT_TYPES.get(checked.info.format, "image/gif")
-    return storage.save_original(key, content)
+    content_type = imaging.CONTENT_TYPES.get(checked.info.format, "image/gif")
+    return storage.save_original(key, checked.data, content_type)
 
 
 def _discard(key: str) -> None:

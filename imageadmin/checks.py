@@ -251,7 +251,8 @@ def check_storage(**kwargs: Any) -> list[CheckMessage]:
 
 def check_celery_broker(**kwargs: Any) -> list[CheckMessage]:
     """In production, tasks should run on a worker rather than inside web requests."""
-    if settings.DEBUG or getattr(settings, "CELERY_BROKER_URL", ""):
+    broker: object = getattr(settings, "CELERY_BROKER_URL", None)  # the host's, if any
+    if settings.DEBUG or broker:
         return []
     return [
         Warning(

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.base import File
 from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from storages.backends.s3 import S3Storage
 
 from imageadmin import aws
@@ -87,8 +87,12 @@ def write(key: str, data: bytes, content_type: str, cache_control: str) -> str:
     return answer.request_id
 
 
-def save_original(key: str, content: File[bytes]) -> str:
-    """Store an original through the storage's own API; return the key it was stored at."""
+def save_original(key: str, data: bytes, content_type: str) -> str:
+    """Store an original through the storage's own API; return the key it was stored at.
+
+    django-storages stores a file with its `content_type`, which an uploaded file carries.
+    """
+    content = SimpleUploadedFile(key, data, content_type)
     with aws.translated("PutObject", uri(key)):
         return str(original_storage().save(key, content))
 

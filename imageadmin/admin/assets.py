@@ -6,9 +6,9 @@ Every S3 effect goes through `imageadmin.assets` (upload, delete) or `imageadmin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -27,6 +27,11 @@ from imageadmin.conf import conf
 from imageadmin.models import Asset, Job
 from imageadmin.presets import ActivePreset, active_presets
 from imageadmin.templatetags import images
+
+if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscript at run time
+    _ModelAdmin = admin.ModelAdmin[Asset]
+else:
+    _ModelAdmin = admin.ModelAdmin
 
 THUMBNAIL_PRESET = "small"
 PREVIEW_PRESET = "medium"
@@ -118,7 +123,7 @@ def _sizes(widest: int) -> str:
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AssetAdmin(_ModelAdmin):
     list_display = (
         "thumbnail",
         "original_name",
@@ -189,7 +194,7 @@ class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             obj.alt_text,
         )
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Asset], str | bool]]:
         """Bind the thumbnail column to one preset lookup per request, not one per row."""
         # Django asks for the list display more than once per request: look the preset up once.
         if not hasattr(request, "_assets_thumbnail_preset"):
