@@ -16,7 +16,8 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import quote_etag
 
 from imageadmin.models import Asset
 from imageadmin.presets import ActivePreset, active_presets
@@ -56,8 +57,8 @@ def cacheable(request: HttpRequest, payload: dict[str, Any]) -> HttpResponse:
     response = HttpResponse(data, content_type="application/json")
     response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=MAX_AGE)
-    conditional: HttpResponse = get_conditional_response(request, etag=etag, response=response)
-    return conditional
+    conditional = get_conditional_response(request, etag=etag, response=response)
+    return response if conditional is None else conditional
 
 
 def preset_json(preset: ActivePreset) -> dict[str, Any]:

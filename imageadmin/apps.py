@@ -10,6 +10,7 @@ class ImageadminConfig(AppConfig):
 
     def ready(self) -> None:
         from imageadmin import checks as imageadmin_checks
+        from imageadmin import tasks  # noqa: F401  (registers the task names imageadmin.jobs sends)
 
         for check in imageadmin_checks.SETTINGS_CHECKS:
             checks.register(check)

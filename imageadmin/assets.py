@@ -18,18 +18,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from imageadmin import storage, variants
+from imageadmin import aws, purging, storage, variants
 from imageadmin.conf import conf
 from imageadmin.models import Asset, Preset, Variant
-from imageadmin.publishing.aws import AwsError
-from imageadmin.publishing.deleted import invalidate as invalidate_deleted
 from resizer_lambda import imaging, keys
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import (
@@ -213,19 +209,14 @@ def check(file: IO[bytes], name: str) -> Checked:
 
 def _store(key: str, checked: Checked) -> str:
     """Write the original through Django's storage; return the key it was stored at."""
-    content = ContentFile(checked.data, name=key)
-    content.content_type = imaging.CONTENT_TYPES.get(checked.info.format, "image/gif")
-    try:
-        stored = storage.original_storage().save(key, content)
-    except (ClientError, BotoCoreError) as err:
-        raise storage.StorageError(f"cannot store {checked.name} in S3: {err}") from err
-    return str(stored)
+    content_type = imaging.CONTENT_TYPES.get(checked.info.format, "image/gif")
+    return storage.save_original(key, checked.data, content_type)
 
 
 def _discard(key: str) -> None:
     try:
         storage.delete([key])
-    except storage.StorageError:
+    except aws.AwsError:
         logger.exception("upload_cleanup_failed key=%s", key)
 
 
@@ -233,7 +224,8 @@ def upload(file: IO[bytes], user: Any, name: str | None = None) -> Asset:
     """Check `file`, store it under a fresh key and return its new Asset.
 
     Raise UploadRefused (nothing stored, no row) for a file that cannot be used, DuplicateUpload
-    when the same bytes are already an asset, storage.StorageError when S3 fails.
+    when the same bytes are already an asset, an `imageadmin.aws` error when S3 fails
+    (AwsUnavailable: try again; AwsRefused: a setting to fix).
     """
     name = display_name(name if name is not None else getattr(file, "name", None))
     checked = check(file, name)
@@ -272,23 +264,23 @@ def upload(file: IO[bytes], user: Any, name: str | None = None) -> Asset:
     return asset
 
 
-def _delete_objects(object_keys: list[str], variant_keys: list[str]) -> None:
+def _delete_objects(variant_keys: list[str], originals: list[str]) -> None:
+    """Purge the variants (objects, then their CDN paths), then delete the originals."""
     try:
-        storage.delete(object_keys)
-    except storage.StorageError:
+        purged = purging.purge(variant_keys)
+        storage.delete(originals)  # last: while an original is there, nothing is lost
+    except aws.AwsError:
         # The rows are gone; the objects are orphans that sync_variants can report.
-        logger.exception("asset_objects_delete_failed count=%s", len(object_keys))
+        logger.exception("asset_objects_delete_failed count=%s", len(variant_keys) + len(originals))
         return
-    try:
-        invalidate_deleted(variant_keys)  # else CloudFront serves the variants for their max-age
-    except AwsError:
-        logger.exception("asset_invalidation_failed count=%s", len(variant_keys))
+    if purged.error is not None:  # CloudFront serves the variants until they expire
+        logger.error("asset_invalidation_failed count=%s: %s", len(variant_keys), purged.error)
 
 
 def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
     """Delete assets and, once the transaction commits, their originals and variants in S3.
 
-    The variants' CDN paths are invalidated after the objects are gone (publishing.deleted).
+    The variants' CDN paths are invalidated after the objects are gone (`imageadmin.purging`).
 
     Variant keys are computed for every preset (active or not) and format rather than listed
     from the bucket, and Variant rows' keys are added in case a key was made another way.
@@ -304,15 +296,14 @@ def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
         rows = Asset.objects.filter(pk__in=ids)
         originals = [str(k) for k in rows.values_list("original", flat=True)]
         preset_names = list(Preset.objects.values_list("name", flat=True))
-        object_keys: dict[str, None] = {}
+        doomed: dict[str, None] = {}
         for key in originals:
-            object_keys.update(dict.fromkeys(variants.variant_keys(preset_names, key)))
-        object_keys.update(
+            doomed.update(dict.fromkeys(variants.variant_keys(preset_names, key)))
+        doomed.update(
             dict.fromkeys(Variant.objects.filter(asset_id__in=ids).values_list("key", flat=True))
         )
-        variant_keys = list(object_keys)
-        object_keys.update(dict.fromkeys(originals))  # originals last: variants go first
+        variant_keys = list(doomed)
         deleted = rows.delete()[1].get(Asset._meta.label, 0)
-        transaction.on_commit(lambda: _delete_objects(list(object_keys), variant_keys))
-    logger.info("assets_deleted count=%s objects=%s", deleted, len(object_keys))
+        transaction.on_commit(lambda: _delete_objects(variant_keys, originals))
+    logger.info("assets_deleted count=%s objects=%s", deleted, len(variant_keys) + len(originals))
     return deleted

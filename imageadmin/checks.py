@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 from imageadmin.conf import conf
 from resizer_lambda import keys
 from resizer_lambda import presets as contract
-from resizer_lambda.errors import BadKey
+from resizer_lambda.errors import BadKey, ConfigError
 
 S3_STORAGE = "storages.backends.s3.S3Storage"
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
@@ -120,9 +120,13 @@ def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
         keys.check_original_key(f"{prefix}/probe.jpg")
     except BadKey as err:
         problem = err.message
-    head, dot, fmt = prefix.split("/")[0].partition(".")
-    if not problem and dot and fmt in keys.KEY_FORMATS:
-        problem = f"'{head}.{fmt}/' is how variants of a preset '{head}' in {fmt} are stored"
+    if not problem:
+        try:
+            head, fmt, _ = keys.split_head(f"{prefix}/probe.jpg")
+        except BadKey:
+            fmt = None  # not shaped like a variant folder
+        if fmt is not None:
+            problem = f"'{head}.{fmt}/' is how variants of a preset '{head}' in {fmt} are stored"
     if not problem:
         return []
     return [
@@ -136,39 +140,36 @@ def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
     ]
 
 
-def _positive_int(name: str, check_id: str, upper: int, unit: str, example: str) -> list[Any]:
-    value = getattr(conf, name)
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= upper:
-        return []
-    shown = "not an integer (read as -1)" if value == -1 else repr(value)
-    return [
-        Error(
-            f"{name} must be a whole number of {unit} from 1 to {upper:,}; got {shown}.",
-            hint=f"Set the environment variable {name} to a whole number such as {example}; "
-            "the resizer refuses originals above it, and uploads are checked against it.",
-            id=check_id,
-        )
-    ]
+# Each upload setting is the contract field the Lambda reads it as.
+_UPLOAD_LIMITS = (
+    ("IMAGEADMIN_MAX_UPLOAD_BYTES", "max_source_bytes", "imageadmin.E005", "52428800"),
+    ("IMAGEADMIN_MAX_UPLOAD_PIXELS", "max_source_pixels", "imageadmin.E006", "75000000"),
+)
 
 
 def check_upload_limits(**kwargs: Any) -> list[CheckMessage]:
-    """The upload limits must be positive integers the presets contract accepts."""
-    return [
-        *_positive_int(
-            "IMAGEADMIN_MAX_UPLOAD_BYTES",
-            "imageadmin.E005",
-            contract.MAX_SOURCE_BYTES,
-            "bytes",
-            "52428800",
-        ),
-        *_positive_int(
-            "IMAGEADMIN_MAX_UPLOAD_PIXELS",
-            "imageadmin.E006",
-            contract.MAX_SOURCE_PIXELS,
-            "pixels",
-            "75000000",
-        ),
-    ]
+    """The upload limits must be source limits the presets contract accepts.
+
+    The contract's own parser judges each value, so its bounds and wording are never restated.
+    """
+    found: list[CheckMessage] = []
+    for name, field, check_id, example in _UPLOAD_LIMITS:
+        value = getattr(conf, name)
+        try:
+            contract.parse_limits({field: value})
+        except ConfigError as err:
+            unreadable = " (the environment variable is not an integer, read as -1)"
+            found.append(
+                Error(
+                    f"{name} is not a source limit the resizer accepts: {err.message}"
+                    f"{unreadable if value == -1 else ''}.",
+                    hint=f"Set the environment variable {name} to a whole number such as "
+                    f"{example}; the resizer refuses originals above it, and uploads are "
+                    "checked against it.",
+                    id=check_id,
+                )
+            )
+    return found
 
 
 def check_prefix_not_a_preset(
@@ -251,7 +252,8 @@ def check_storage(**kwargs: Any) -> list[CheckMessage]:
 
 def check_celery_broker(**kwargs: Any) -> list[CheckMessage]:
     """In production, tasks should run on a worker rather than inside web requests."""
-    if settings.DEBUG or getattr(settings, "CELERY_BROKER_URL", ""):
+    broker: object = getattr(settings, "CELERY_BROKER_URL", None)  # the host's, if any
+    if settings.DEBUG or broker:
         return []
     return [
         Warning(

@@ -11,32 +11,21 @@ translated here only.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import boto3
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError
 from django.db import DatabaseError
 
-from imageadmin import inventory
+from imageadmin import aws, inventory
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-else:
-    SQSClient = Any
 
 logger = logging.getLogger(__name__)
 
 WAIT_SECONDS = 20  # SQS's longest long poll
 BATCH = 10  # SQS's most messages per receive
-_REGION_RE = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com")
-
-
-class QueueError(Exception):
-    """SQS could not be read or written; the message names the operation and AWS's code."""
 
 
 @dataclass
@@ -49,33 +38,13 @@ class Batch:
     applied: inventory.Applied = field(default_factory=inventory.Applied)
 
 
-def client_for(queue_url: str) -> SQSClient:
-    """Return an SQS client for `queue_url` (its region; AWS_ENDPOINT_URL_SQS applies)."""
-    found = _REGION_RE.match(queue_url)
-    return boto3.client(
-        "sqs",
-        region_name=found.group(1) if found else None,
-        config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}),
-    )
-
-
-def _call(operation: str, method: Callable[..., Any], **params: Any) -> Any:
-    try:
-        return method(**params)
-    except ClientError as err:
-        code = err.response.get("Error", {}).get("Code", "")
-        raise QueueError(f"SQS {operation} failed: {code}: {err}") from err
-    except BotoCoreError as err:
-        raise QueueError(f"SQS {operation} failed: {err}") from err
-
-
 def receive_once(sqs: SQSClient, queue_url: str, wait: int = WAIT_SECONDS) -> Batch:
     """Receive up to 10 messages, apply their events in one transaction, delete what was applied.
 
     A database error leaves every message on the queue (redelivered after the visibility
     timeout) and is raised.
     """
-    answer = _call(
+    answer = aws.call(
         "ReceiveMessage",
         sqs.receive_message,
         QueueUrl=queue_url,
@@ -83,7 +52,7 @@ def receive_once(sqs: SQSClient, queue_url: str, wait: int = WAIT_SECONDS) -> Ba
         WaitTimeSeconds=wait,
         MessageSystemAttributeNames=["ApproximateReceiveCount"],
     )
-    messages = answer.get("Messages", [])
+    messages = answer.value.get("Messages", [])
     batch = Batch(received=len(messages))
     events: list[inventory.ObjectEvent] = []
     done: list[dict[str, str]] = []
@@ -108,10 +77,10 @@ def receive_once(sqs: SQSClient, queue_url: str, wait: int = WAIT_SECONDS) -> Ba
             logger.exception("variant_events_not_applied count=%s (redelivered later)", len(events))
             raise
     if done:
-        answer = _call(
+        deleted = aws.call(
             "DeleteMessageBatch", sqs.delete_message_batch, QueueUrl=queue_url, Entries=done
         )
-        batch.deleted = len(answer.get("Successful", []))
+        batch.deleted = len(deleted.value.get("Successful", []))
     return batch
 
 

@@ -39,10 +39,16 @@ def cache_control() -> str:
 
 
 def limits() -> contract.Limits:
-    """Return the source limits: the upload limits, so the Lambda accepts any uploaded original."""
-    return contract.Limits(
-        max_pixels=conf.IMAGEADMIN_MAX_UPLOAD_PIXELS,
-        max_bytes=conf.IMAGEADMIN_MAX_UPLOAD_BYTES,
+    """Return the source limits: the upload limits, so the Lambda accepts any uploaded original.
+
+    Read through the contract's parser (ConfigError naming the field when a setting is out of
+    its bounds; check E005/E006 says so at start-up).
+    """
+    return contract.parse_limits(
+        {
+            "max_source_pixels": conf.IMAGEADMIN_MAX_UPLOAD_PIXELS,
+            "max_source_bytes": conf.IMAGEADMIN_MAX_UPLOAD_BYTES,
+        }
     )
 
 

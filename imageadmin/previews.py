@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 from django.template.defaultfilters import filesizeformat
 
-from imageadmin import storage
+from imageadmin import aws, storage
 from imageadmin.conf import conf
 from imageadmin.models import Asset, Preset, Variant, VariantStatus
 from resizer_lambda import imaging, keys
@@ -108,9 +108,9 @@ def render(asset: Asset, spec: contract.Preset) -> imaging.Rendered:
     """Return `spec` applied to the asset's original, read from S3 and rendered in-process."""
     try:
         data = storage.read(asset.key)
-    except storage.ObjectMissing as err:
+    except aws.ObjectMissing as err:
         raise PreviewError(404, f"the original of {asset} is missing from S3: {err}") from err
-    except storage.StorageError as err:
+    except aws.AwsError as err:
         raise PreviewError(502, str(err)) from err
     try:
         return imaging.render_one(data, spec, limits())

@@ -15,7 +15,7 @@ from itertools import batched, chain
 
 from django.utils import timezone
 
-from imageadmin import storage
+from imageadmin import aws, storage
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.variants import SYNC, job_progress, job_running
 from resizer_lambda import keys
@@ -142,7 +142,7 @@ def sync(job_id: int | None = None) -> dict[str, dict[str, int | str]]:
         started = timezone.now()
         try:
             results[preset.name] = stats = sync_preset(preset, names, started)
-        except storage.StorageError as err:
+        except aws.AwsError as err:
             logger.warning("sync of preset %s failed: %s", preset.name, err)
             results[preset.name] = stats = PresetSync(error=str(err))
         job_progress(

@@ -1,39 +1,32 @@
-"""Django-side S3 I/O for variants and housekeeping; botocore errors are translated here only.
+"""Django-side S3 I/O for originals, variants and housekeeping, through the app's storage alias.
 
 Everything the app keeps in S3 goes through one storage: the `STORAGES` alias named by
 `IMAGEADMIN_STORAGE` (an S3Storage of django-storages), never the host project's
-`default_storage`. Originals are saved through Django's storage API (`original_storage()`); this
+`default_storage`. Originals are saved through Django's storage API (`save_original`); this
 module handles what that API does not, with the same storage's boto3 client and bucket: variant
-objects with their own Content-Type/Cache-Control, batch deletes and listing prefixes.
+objects with their own Content-Type/Cache-Control, batch deletes and listing prefixes. Every call
+goes through `imageadmin.aws`, so a failure arrives as its ObjectMissing, AwsUnavailable or
+AwsRefused.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from storages.backends.s3 import S3Storage
 
+from imageadmin import aws
 from imageadmin.conf import conf
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-else:
-    S3Client = Any
-
-
-class StorageError(Exception):
-    """S3 could not do what was asked; the message says what, for the admin to show."""
-
-
-class ObjectMissing(StorageError):
-    """The object does not exist."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +52,8 @@ def original_storage() -> S3Storage:
 
 def client() -> S3Client:
     """Return the storage's boto3 S3 client (its endpoint, region, credentials and retries)."""
-    return original_storage().connection.meta.client  # type: ignore[no-any-return]
+    s3: S3Client = original_storage().connection.meta.client
+    return s3
 
 
 def bucket() -> str:
@@ -67,66 +61,70 @@ def bucket() -> str:
     return str(original_storage().bucket_name)
 
 
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
+def uri(key: str = "") -> str:
+    """Return `s3://<bucket>/<key>`, how messages name an object."""
+    return f"s3://{bucket()}/{key}"
 
 
 def read(key: str) -> bytes:
-    """Return the bytes of `key`."""
-    try:
+    """Return the bytes of `key` (aws.ObjectMissing when there is none)."""
+    with aws.translated("GetObject", uri(key)):  # the body streams: reading it can fail too
         body: bytes = client().get_object(Bucket=bucket(), Key=key)["Body"].read()
-    except ClientError as err:
-        if _code(err) in ("NoSuchKey", "404"):
-            raise ObjectMissing(f"s3://{bucket()}/{key} does not exist") from err
-        raise StorageError(f"cannot read s3://{bucket()}/{key}: {_code(err)}") from err
-    except BotoCoreError as err:
-        raise StorageError(f"cannot read s3://{bucket()}/{key}: {err}") from err
     return body
 
 
-def write(key: str, data: bytes, content_type: str, cache_control: str) -> None:
-    """Store `data` at `key` (a whole object or none: S3 PUTs are atomic)."""
-    try:
-        client().put_object(
-            Bucket=bucket(),
-            Key=key,
-            Body=data,
-            ContentType=content_type,
-            CacheControl=cache_control,
-        )
-    except (ClientError, BotoCoreError) as err:
-        raise StorageError(f"cannot write s3://{bucket()}/{key}: {err}") from err
+def write(key: str, data: bytes, content_type: str, cache_control: str) -> str:
+    """Store `data` at `key` (a whole object or none: S3 PUTs are atomic); return the request id."""
+    answer = aws.call(
+        "PutObject",
+        client().put_object,
+        Bucket=bucket(),
+        Key=key,
+        Body=data,
+        ContentType=content_type,
+        CacheControl=cache_control,
+    )
+    return answer.request_id
+
+
+def save_original(key: str, data: bytes, content_type: str) -> str:
+    """Store an original through the storage's own API; return the key it was stored at.
+
+    django-storages stores a file with its `content_type`, which an uploaded file carries.
+    """
+    content = SimpleUploadedFile(key, data, content_type)
+    with aws.translated("PutObject", uri(key)):
+        return str(original_storage().save(key, content))
 
 
 DELETE_BATCH = 1000  # S3's DeleteObjects limit
 
 
-def refused(response: Any) -> tuple[str, str] | None:
-    """Return (message, code) when S3 refused part of a DeleteObjects batch, else None."""
-    errors = response.get("Errors", [])
-    if not errors:
-        return None
-    first = errors[0]
-    message = (
-        f"S3 refused to delete {len(errors)} object(s), e.g. {first.get('Key')}: "
-        f"{first.get('Code')}"
+def delete_batch(keys: Sequence[str]) -> str:
+    """Delete up to DELETE_BATCH `keys` (missing ones are fine); return the request id.
+
+    S3 answers 200 even when it refused some keys; the first refusal is raised like any error.
+    """
+    answer = aws.call(
+        "DeleteObjects",
+        client().delete_objects,
+        Bucket=bucket(),
+        Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
     )
-    return message, str(first.get("Code", ""))
+    errors = answer.value.get("Errors") or []
+    if errors:
+        first = errors[0]
+        text = f"S3 refused to delete {len(errors)} object(s), e.g. {first.get('Key')}"
+        code = str(first.get("Code", ""))
+        raise aws.error_for("DeleteObjects", code, text, answer.request_id, uri())
+    return answer.request_id
 
 
 def delete(keys: Iterable[str]) -> int:
     """Delete `keys` (missing ones are fine), 1000 per request; return how many were asked."""
     count = 0
     for batch in itertools.batched(keys, DELETE_BATCH):
-        try:
-            response = client().delete_objects(
-                Bucket=bucket(),
-                Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
-            )
-        except (ClientError, BotoCoreError) as err:
-            raise StorageError(f"cannot delete from s3://{bucket()}: {err}") from err
-        if why := refused(response):
-            raise StorageError(why[0])
+        delete_batch(batch)
         count += len(batch)
     return count
 
@@ -134,9 +132,7 @@ def delete(keys: Iterable[str]) -> int:
 def list_prefix(prefix: str) -> Iterator[StoredObject]:
     """Yield every object under `prefix`."""
     paginator = client().get_paginator("list_objects_v2")
-    try:
+    with aws.translated("ListObjectsV2", uri(prefix)):
         for page in paginator.paginate(Bucket=bucket(), Prefix=prefix):
             for obj in page.get("Contents", []):
                 yield StoredObject(obj["Key"], int(obj["Size"]), obj["LastModified"])
-    except (ClientError, BotoCoreError) as err:
-        raise StorageError(f"cannot list s3://{bucket()}/{prefix}: {err}") from err

@@ -1,31 +1,27 @@
 """Variant services: start jobs (generate, purge, sync) and do their work for the Celery tasks.
 
 The admin calls the `start_*` functions; each creates a Job row and enqueues thin tasks (ids only,
-JSON) once the transaction commits. The tasks call back into `generate`, `purge` and
-`imageadmin.reconcile.sync`, which report progress on the Job with atomic counter updates, so
-several tasks of one job can run on several workers and the last one to finish closes the job.
+JSON) by name through `imageadmin.jobs` once the transaction commits. The tasks call `generate`,
+`purge` and `imageadmin.reconcile.sync`, which report progress on the Job with atomic counter
+updates, so several tasks of one job can run on several workers and the last one to finish
+closes the job.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
-from itertools import batched
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import batched, chain
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from imageadmin import aws, jobs, purging, storage
 from imageadmin import presets as contract_presets
-from imageadmin import storage
-from imageadmin.conf import conf
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.publishing import desired
-from imageadmin.publishing.aws import AwsError
-from imageadmin.publishing.deleted import invalidate as invalidate_deleted
 from resizer_lambda import imaging, keys
 from resizer_lambda.errors import ResizerError
 
@@ -51,41 +47,31 @@ def _ids(values: Iterable[Any] | None) -> list[int] | None:
     return sorted({int(getattr(v, "pk", v)) for v in values})
 
 
-def _enqueue(job: Job, sends: Sequence[Callable[[], object]]) -> None:
-    """Run `sends` after commit; a broker that cannot be reached fails the job, saying so."""
+def _enqueue(job: Job, messages: Sequence[jobs.Send]) -> None:
+    """Send `messages` after commit; a broker that cannot be reached fails the job, saying so."""
     job_id = job.pk
-
-    def send_all() -> None:
-        try:
-            for send in sends:
-                send()
-        except Exception as err:
-            logger.exception("could not enqueue job %s", job_id)
-            Job.objects.filter(pk=job_id).update(
-                status=JobStatus.FAILED,
-                message=f"Could not reach the task queue: {err}",
-                updated_at=timezone.now(),
-            )
-
-    if not sends:
+    if not messages:
         Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, updated_at=timezone.now())
         job.status = JobStatus.DONE
         return
-    transaction.on_commit(send_all)
+
+    def failed(err: Exception) -> None:
+        Job.objects.filter(pk=job_id).update(
+            status=JobStatus.FAILED, message=jobs.unreachable(err), updated_at=timezone.now()
+        )
+
+    jobs.send_on_commit(messages, failed, f"job {job_id}")
 
 
 def start_generate(
     asset_ids: Iterable[Any], preset_ids: Iterable[Any] | None = None, user: Any = None
 ) -> Job:
     """Create a Job rendering the active presets (or `preset_ids`) of each asset, one task each."""
-    from imageadmin import tasks
-
     wanted = _ids(asset_ids) or []
     ids = list(Asset.objects.filter(pk__in=wanted).order_by("pk").values_list("pk", flat=True))
     presets = _ids(preset_ids)
     job = Job.objects.create(kind=GENERATE, total=len(ids), created_by=_user(user))
-    sends = [partial(tasks.generate_variants.delay, a, presets, job.pk) for a in ids]
-    _enqueue(job, sends)
+    _enqueue(job, [jobs.Send(jobs.GENERATE_VARIANTS, (a, presets, job.pk)) for a in ids])
     return job
 
 
@@ -99,16 +85,14 @@ def start_purge(
     Original keys and preset names are read now, in the caller's transaction, so the purge still
     knows what to delete when the caller deletes those assets or presets in the same transaction.
     """
-    from imageadmin import tasks
-
     presets = _ids(preset_ids)
     preset_rows = Preset.objects.all() if presets is None else Preset.objects.filter(pk__in=presets)
     names = list(preset_rows.values_list("name", flat=True))
-    sends: list[partial[object]] = []
+    sends: list[jobs.Send] = []
     if asset_ids is None:
         job = Job.objects.create(kind=PURGE, total=len(names), created_by=_user(user))
         if names:
-            sends.append(partial(tasks.purge_variants.delay, None, presets, job.pk, None, names))
+            sends.append(jobs.Send(jobs.PURGE_VARIANTS, (None, presets, job.pk, None, names)))
     else:
         wanted = _ids(asset_ids) or []
         rows = Asset.objects.filter(pk__in=wanted).order_by("pk").values_list("pk", "original")
@@ -117,21 +101,18 @@ def start_purge(
         for chunk in batched(found, PURGE_CHUNK):
             chunk_ids = [pk for pk, _ in chunk]
             chunk_keys = [key for _, key in chunk]
-            sends.append(
-                partial(tasks.purge_variants.delay, chunk_ids, presets, job.pk, chunk_keys, names)
-            )
+            args = (chunk_ids, presets, job.pk, chunk_keys, names)
+            sends.append(jobs.Send(jobs.PURGE_VARIANTS, args))
     _enqueue(job, sends)
     return job
 
 
 def start_sync(user: Any = None) -> Job:
     """Create a Job reconciling Variant rows with what is in S3 for every active preset."""
-    from imageadmin import tasks
-
     job = Job.objects.create(
         kind=SYNC, total=Preset.objects.active().count(), created_by=_user(user)
     )
-    _enqueue(job, [partial(tasks.sync_variants.delay, job.pk)])
+    _enqueue(job, [jobs.Send(jobs.SYNC_VARIANTS, (job.pk,))])
     return job
 
 
@@ -207,7 +188,7 @@ def _render_and_store(asset: Asset, preset_ids: list[int] | None) -> int:
         specs = [p.to_contract() for p in presets]
         data = storage.read(asset.key)
         rendered = imaging.render_many(data, specs, contract_presets.limits())
-    except (ResizerError, storage.StorageError) as err:
+    except (ResizerError, aws.AwsError) as err:
         raise _AssetFailed(str(err)) from err
     cache_control = contract_presets.cache_control()
     for preset in presets:
@@ -215,7 +196,7 @@ def _render_and_store(asset: Asset, preset_ids: list[int] | None) -> int:
         key = keys.build_variant_key(preset.name, asset.key)
         try:
             storage.write(key, out.data, out.content_type, cache_control)
-        except storage.StorageError as err:
+        except aws.AwsError as err:
             raise _AssetFailed(str(err)) from err
         now = timezone.now()
         Variant.objects.update_or_create(
@@ -273,61 +254,31 @@ def variant_keys(preset_names: Iterable[str], original_key: str) -> Iterator[str
             yield keys.build_variant_key(name, original_key, fmt)
 
 
-def _in_prefix(key: str, names: set[str]) -> bool:
-    head = key.partition("/")[0]
-    name, dot, fmt = head.partition(".")
-    return name in names and (not dot or fmt in keys.KEY_FORMATS)
+def _listed(name: str) -> Iterator[str]:
+    """Yield the keys of one preset's variant objects in S3 (both prefixes, listed)."""
+    for prefix in desired.variant_prefixes(name):
+        for obj in storage.list_prefix(prefix):
+            if desired.preset_of_key(obj.key) == name:
+                yield obj.key
 
 
-def _collect(keys_: Iterable[str], into: dict[str, None], limit: int) -> Iterator[str]:
-    """Yield `keys_`, remembering up to `limit` + 1 distinct ones in `into` on the way."""
-    for key in keys_:
-        if len(into) <= limit:
-            into.setdefault(key)
-        yield key
+def _report(job_id: int | None, units: int, label: str, purged: purging.Purged) -> None:
+    """Count `units` done (or failed, when the invalidation failed) on the job, saying what.
 
-
-def _purge_preset(name: str, rows: Any) -> tuple[int, list[str]]:
-    """Delete one preset's objects and rows; return the count and the keys to invalidate.
-
-    A preset can have millions of keys, so at most MAX_INVALIDATION_PATHS + 1 of them are kept:
-    past that many paths the invalidation is the presets' wildcards whatever the rest are.
+    Called once the objects are gone and the CDN was told, so the job cannot close first. A
+    failed invalidation leaves the objects gone (CloudFront serves its copies until they expire).
     """
-    listed = (
-        obj.key
-        for prefix in (f"{name}/", f"{name}.")
-        for obj in storage.list_prefix(prefix)
-        if _in_prefix(obj.key, {name})
-    )
-    mine = rows.filter(preset__name=name)
-    limit = desired.MAX_INVALIDATION_PATHS
-    deleted: dict[str, None] = {}
-    count = storage.delete(_collect(listed, deleted, limit))
-    count += storage.delete(_collect(mine.values_list("key", flat=True), deleted, limit))
-    mine.delete()
-    return count, list(deleted)
-
-
-def _invalidate_and_report(job_id: int | None, units: int, label: str, keys_: Any) -> None:
-    """Invalidate the purged keys' CDN paths, then count `units` done (or failed) on the job.
-
-    Called once the objects are gone and before the units are counted, so the job cannot close
-    first. A failure leaves the objects gone (CloudFront serves its copies until they expire).
-    """
-    note = ""
-    try:
-        if not conf.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID:
-            note = f"{label}: IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID is empty: CDN not invalidated"
-        elif (invalidation := invalidate_deleted(keys_)) is not None:
-            note = f"{label}: CloudFront invalidation {invalidation}"
-    except AwsError as err:
-        logger.warning("purge: invalidation for %s failed: %s", label, err)
-        note = f"{label}: variants deleted, but the CloudFront invalidation failed: {err}"
-        job_progress(job_id, failed=units, note=note + "; the CDN serves them until they expire")
+    if purged.error is not None:
+        logger.warning("purge: invalidation for %s failed: %s", label, purged.error)
+        note = f"{label}: variants deleted, but the CloudFront invalidation failed: "
+        note += f"{purged.error}; the CDN serves them until they expire"
+        job_progress(job_id, failed=units, note=note)
         return
-    except Exception as err:
-        job_progress(job_id, failed=units, note=f"{label}: invalidation internal error {err!r}")
-        raise
+    note = ""
+    if purged.invalidation is not None:
+        note = f"{label}: CloudFront invalidation {purged.invalidation.id}"
+    elif purged.skipped == purging.NO_DISTRIBUTION:
+        note = f"{label}: {purging.NO_DISTRIBUTION}: CDN not invalidated"
     job_progress(job_id, done=units, note=note)
 
 
@@ -348,9 +299,9 @@ def purge(
     None means all. For given assets the keys are computed (plain and every explicit format);
     for all assets each preset's prefixes are listed. Rows' own keys are deleted too (a renamed
     preset leaves its old keys only there). Rows go after their objects, so a failed delete
-    leaves the rows telling the truth. Once the objects are gone the deleted keys' CDN paths are
-    invalidated (publishing.deleted), else CloudFront serves its copies for their max-age; a
-    failed invalidation fails the job's units but deletes stay deleted.
+    leaves the rows telling the truth. Once the objects are gone their CDN paths are invalidated
+    (`imageadmin.purging`), else CloudFront serves its copies for their max-age; a failed
+    invalidation fails the job's units but deletes stay deleted.
     """
     job_running(job_id)
     rows = Variant.objects.all()
@@ -362,21 +313,20 @@ def purge(
             named = named.filter(pk__in=preset_ids)
         preset_names = list(named.values_list("name", flat=True))
     if asset_ids is None:
-        count = 0
+        removal = purging.Removal()
         purged: list[str] = []
-        deleted: list[str] = []
         for name in preset_names:
+            mine = rows.filter(preset__name=name)
             try:
-                preset_count, preset_keys = _purge_preset(name, rows)
-            except storage.StorageError as err:
+                removal.delete(chain(_listed(name), mine.values_list("key", flat=True)))
+            except aws.AwsError as err:
                 job_progress(job_id, failed=1, note=f"{name}: purge failed: {err}")
             else:
-                count += preset_count
-                deleted += preset_keys
+                mine.delete()
                 purged.append(name)
         if purged:
-            _invalidate_and_report(job_id, len(purged), _label("presets", purged), deleted)
-        return count
+            _report(job_id, len(purged), _label("presets", purged), purging.forget(removal))
+        return removal.deleted
     rows = rows.filter(asset_id__in=asset_ids)
     if original_keys is None:
         found = Asset.objects.filter(pk__in=asset_ids).values_list("original", flat=True)
@@ -384,11 +334,10 @@ def purge(
     computed = [k for original in original_keys for k in variant_keys(preset_names, original)]
     own = list(rows.values_list("key", flat=True))
     try:
-        count = storage.delete(computed) + storage.delete(own)
-    except storage.StorageError as err:
+        done = purging.purge(computed + own)
+    except aws.AwsError as err:
         job_progress(job_id, failed=len(asset_ids), note=f"purge failed: {err}")
         return 0
     rows.delete()
-    label = _label("assets", asset_ids)
-    _invalidate_and_report(job_id, len(asset_ids), label, dict.fromkeys(computed + own))
-    return count
+    _report(job_id, len(asset_ids), _label("assets", asset_ids), done)
+    return done.removal.deleted

@@ -122,7 +122,7 @@ def add_demo_photos(cache: Path, log: Callable[[str], None] = print) -> int:
     """Upload the demo photos as the admin when there are no assets yet; return how many."""
     from django.contrib.auth import get_user_model
 
-    from imageadmin import assets, storage
+    from imageadmin import assets, aws
     from imageadmin.models import Asset
 
     if Asset.objects.exists():
@@ -139,7 +139,7 @@ def add_demo_photos(cache: Path, log: Callable[[str], None] = print) -> int:
         try:
             with path.open("rb") as file:
                 asset = assets.upload(file, user, name=path.name)
-        except (assets.UploadRefused, storage.StorageError) as err:
+        except (assets.UploadRefused, aws.AwsError) as err:
             log(f"demo photos: {path.name} not added: {err}")
             continue
         asset.alt_text = MEMBERS[member]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 from urllib.parse import quote
 
 from resizer_lambda.errors import BadKey, UnknownPreset
@@ -60,6 +60,25 @@ def _check_chars(key: str) -> None:
             raise BadKey("key contains a backslash")
 
 
+def split_head(key: str) -> tuple[str, KeyFormat | None, str]:
+    """Return (preset, fmt, rest) of `<preset>[.<fmt>]/<rest>`, or raise BadKey saying why.
+
+    The one reader of a variant key's head, so the handler, Django's purges and listings, and the
+    checks agree on which keys are variants. Only the head is checked (not the preset's name).
+    """
+    head, sep, rest = key.partition("/")
+    if not sep:
+        raise BadKey("key must be <preset>/<original key>")
+    if head in (".", ".."):
+        raise BadKey("key must not contain '.' or '..' segments")
+    preset, dot, fmt = head.partition(".")
+    if dot and fmt not in KEY_FORMATS:
+        raise BadKey(f"format {fmt!r} is not one of {', '.join(KEY_FORMATS)}")
+    if not preset:
+        raise BadKey("key must name a preset before the first '/'")
+    return preset, cast(KeyFormat, fmt) if dot else None, rest
+
+
 def check_original_key(original_key: str, preset_names: Collection[str] = ()) -> None:
     """Raise BadKey unless `original_key` is a safe key for an original image."""
     if not original_key:
@@ -74,8 +93,11 @@ def check_original_key(original_key: str, preset_names: Collection[str] = ()) ->
             raise BadKey("key must not contain empty segments ('//' or a trailing '/')")
         if segment in (".", ".."):
             raise BadKey("key must not contain '.' or '..' segments")
-    head, dot, fmt = segments[0].partition(".")
-    if len(segments) > 1 and head in preset_names and (not dot or fmt in KEY_FORMATS):
+    try:
+        variant_like = split_head(original_key)[0] in preset_names
+    except BadKey:
+        variant_like = False
+    if variant_like:
         raise BadKey(f"{original_key!r} is itself a variant key: no variants of variants")
     name = segments[-1].rstrip(" ")
     ext = name.rsplit(".", 1)[1].lower() if "." in name else ""
@@ -92,16 +114,7 @@ def parse_variant_key(key: str, preset_names: Collection[str]) -> VariantRequest
     _check_chars(key)
     if key.startswith("/"):
         raise BadKey("key must not start with '/'")
-    head, sep, original_key = key.partition("/")
-    if not sep:
-        raise BadKey("key must be <preset>/<original key>")
-    if head in (".", ".."):
-        raise BadKey("key must not contain '.' or '..' segments")
-    preset, dot, fmt = head.partition(".")
-    if dot and fmt not in KEY_FORMATS:
-        raise BadKey(f"format {fmt!r} is not one of {', '.join(KEY_FORMATS)}")
-    if not preset:
-        raise BadKey("key must name a preset before the first '/'")
+    preset, fmt, original_key = split_head(key)
     if preset not in preset_names:
         raise UnknownPreset(f"unknown preset {preset!r}")
     if original_key.startswith("/"):
@@ -110,7 +123,7 @@ def parse_variant_key(key: str, preset_names: Collection[str]) -> VariantRequest
     return VariantRequest(
         key=key,
         preset=preset,
-        fmt=fmt if dot else None,  # type: ignore[arg-type]  # checked against KEY_FORMATS
+        fmt=fmt,
         original_key=original_key,
     )
 

@@ -193,6 +193,37 @@ DEFAULT_PRESETS: tuple[Preset, ...] = (
 DEFAULT_CONFIG = Config(presets=DEFAULT_PRESETS)
 
 
+def parse_limits(raw: object) -> Limits:
+    """Return the Limits for a decoded `limits` object, or raise ConfigError naming the field.
+
+    Django's system checks call this on the upload settings, so a limit the Lambda would refuse
+    fails `manage.py check` with the contract's own bound and message.
+    """
+    if not isinstance(raw, dict):
+        raise _fail("limits", "must be an object")
+    _check_unknown(raw, ("max_source_pixels", "max_source_bytes", "max_decode_seconds"), "limits")
+    defaults = Limits()
+    return Limits(
+        max_pixels=_check_int(
+            raw.get("max_source_pixels", defaults.max_pixels),
+            "limits.max_source_pixels",
+            1,
+            MAX_SOURCE_PIXELS,
+        ),
+        max_bytes=_check_int(
+            raw.get("max_source_bytes", defaults.max_bytes),
+            "limits.max_source_bytes",
+            1,
+            MAX_SOURCE_BYTES,
+        ),
+        max_decode_seconds=_check_seconds(
+            raw.get("max_decode_seconds", defaults.max_decode_seconds),
+            "limits.max_decode_seconds",
+            MAX_DECODE_SECONDS,
+        ),
+    )
+
+
 def parse(doc: object) -> Config:
     """Return the Config for a decoded presets document, or raise ConfigError naming the field."""
     if not isinstance(doc, dict):
@@ -211,32 +242,7 @@ def parse(doc: object) -> Config:
         raise _fail("cache_control", f"must be a string of 1-256 characters, got {cache_control!r}")
     if any(ord(c) < 32 or ord(c) == 127 for c in cache_control):
         raise _fail("cache_control", "must not contain control characters")
-    raw_limits = doc.get("limits", {})
-    if not isinstance(raw_limits, dict):
-        raise _fail("limits", "must be an object")
-    _check_unknown(
-        raw_limits, ("max_source_pixels", "max_source_bytes", "max_decode_seconds"), "limits"
-    )
-    defaults = Limits()
-    limits = Limits(
-        max_pixels=_check_int(
-            raw_limits.get("max_source_pixels", defaults.max_pixels),
-            "limits.max_source_pixels",
-            1,
-            MAX_SOURCE_PIXELS,
-        ),
-        max_bytes=_check_int(
-            raw_limits.get("max_source_bytes", defaults.max_bytes),
-            "limits.max_source_bytes",
-            1,
-            MAX_SOURCE_BYTES,
-        ),
-        max_decode_seconds=_check_seconds(
-            raw_limits.get("max_decode_seconds", defaults.max_decode_seconds),
-            "limits.max_decode_seconds",
-            MAX_DECODE_SECONDS,
-        ),
-    )
+    limits = parse_limits(doc.get("limits", {}))
     if "presets" not in doc:
         raise _fail("presets", "is required")
     raw_presets = doc["presets"]

@@ -6,11 +6,9 @@ Every S3 effect goes through `imageadmin.assets` (upload, delete) or `imageadmin
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -24,11 +22,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from imageadmin import assets as services
-from imageadmin import storage
+from imageadmin import aws, variants
 from imageadmin.conf import conf
-from imageadmin.models import Asset
+from imageadmin.models import Asset, Job
 from imageadmin.presets import ActivePreset, active_presets
 from imageadmin.templatetags import images
+
+if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscript at run time
+    _ModelAdmin = admin.ModelAdmin[Asset]
+else:
+    _ModelAdmin = admin.ModelAdmin
 
 THUMBNAIL_PRESET = "small"
 PREVIEW_PRESET = "medium"
@@ -120,7 +123,7 @@ def _sizes(widest: int) -> str:
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AssetAdmin(_ModelAdmin):
     list_display = (
         "thumbnail",
         "original_name",
@@ -191,7 +194,7 @@ class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             obj.alt_text,
         )
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Asset], str | bool]]:
         """Bind the thumbnail column to one preset lookup per request, not one per row."""
         # Django asks for the list display more than once per request: look the preset up once.
         if not hasattr(request, "_assets_thumbnail_preset"):
@@ -265,8 +268,11 @@ class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             )
         except services.UploadRefused as err:
             return UploadResult(name, error=err.message)
-        except storage.StorageError as err:
-            return UploadResult(name, error=f"{name} could not be stored; try again. ({err})")
+        except aws.AwsUnavailable as err:  # its message says to try again
+            return UploadResult(name, error=f"{name} could not be stored. {err}")
+        except aws.AwsError as err:  # a setting to fix: another try would fail the same way
+            message = f"{name} could not be stored. {err} Tell the site's administrator."
+            return UploadResult(name, error=message)
         self.log_addition(request, asset, [{"added": {}}])
         return UploadResult(name, asset, urls=preset_urls(asset, presets))
 
@@ -313,29 +319,18 @@ class AssetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def generate_variants(
         self, request: HttpRequest, queryset: QuerySet[Asset]
     ) -> HttpResponse | None:
-        return self._start_job(
-            request, "start_generate", lambda ids: {"asset_ids": ids, "preset_ids": None}, queryset
-        )
+        ids = list(queryset.values_list("pk", flat=True))
+        return self._show_job(request, variants.start_generate(asset_ids=ids, user=request.user))
 
     @admin.action(description="Purge variants", permissions=["change"])
     def purge_variants(
         self, request: HttpRequest, queryset: QuerySet[Asset]
     ) -> HttpResponse | None:
-        return self._start_job(request, "start_purge", lambda ids: {"asset_ids": ids}, queryset)
-
-    def _start_job(
-        self,
-        request: HttpRequest,
-        function: str,
-        kwargs: Callable[[list[int]], dict[str, Any]],
-        queryset: QuerySet[Asset],
-    ) -> HttpResponse | None:
-        if importlib.util.find_spec("imageadmin.variants") is None:
-            self.message_user(request, "Variant jobs are not available yet.", messages.ERROR)
-            return None
-        start = getattr(importlib.import_module("imageadmin.variants"), function)
         ids = list(queryset.values_list("pk", flat=True))
-        job = start(**kwargs(ids), user=request.user)
+        return self._show_job(request, variants.start_purge(asset_ids=ids, user=request.user))
+
+    def _show_job(self, request: HttpRequest, job: Job) -> HttpResponse | None:
+        """Send the user to the job's progress page (or say it started, without the jobs admin)."""
         try:
             return HttpResponseRedirect(reverse("admin:imageadmin_job_change", args=[job.pk]))
         except NoReverseMatch:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -11,6 +11,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from imageadmin.models import Job, JobStatus
+
+if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscript at run time
+    _ModelAdmin = admin.ModelAdmin[Job]
+else:
+    _ModelAdmin = admin.ModelAdmin
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 POLL_SECONDS = 2
@@ -39,7 +44,7 @@ def progress(job: Job) -> dict[str, Any]:
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(_ModelAdmin):
     list_display = [
         "__str__",
         "kind",
@@ -52,8 +57,7 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
     list_select_related = ["created_by"]
     # Status, counts and message are in the progress panel above, which keeps itself current.
-    fields = ["kind", "created_by", "created_at", "updated_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "created_by", "created_at", "updated_at")
 
     class Media:
         css = {"all": ["imageadmin/job.css"]}

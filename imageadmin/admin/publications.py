@@ -7,7 +7,7 @@ admin's own checks refuse everyone else with 403.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -20,6 +20,11 @@ from imageadmin import publishing
 from imageadmin.models import Publication, PublicationStatus
 from resizer_lambda.errors import ConfigError
 
+if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscript at run time
+    _ModelAdmin = admin.ModelAdmin[Publication]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
 PERMISSION = "imageadmin.publish_presets"
 POLL_SECONDS = 3
 
@@ -29,7 +34,7 @@ def can_publish(request: HttpRequest) -> bool:
 
 
 @admin.register(Publication)
-class PublicationAdmin(admin.ModelAdmin):
+class PublicationAdmin(_ModelAdmin):
     list_display = ["__str__", "status", "via", "created_by", "created_at", "summary"]
     list_filter = ["status", "via"]
     list_select_related = ["created_by"]

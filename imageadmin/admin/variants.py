@@ -8,7 +8,7 @@ together) is an action on assets and presets that goes through `imageadmin.varia
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -21,6 +21,11 @@ from imageadmin.conf import conf
 from imageadmin.models import Variant
 from resizer_lambda import keys
 
+if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscript at run time
+    _ModelAdmin = admin.ModelAdmin[Variant]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
 TIMES = "\N{NO-BREAK SPACE}\N{MULTIPLICATION SIGN}\N{NO-BREAK SPACE}"
 
 
@@ -30,7 +35,7 @@ def _when(moment: datetime | None) -> str:
 
 
 @admin.register(Variant)
-class VariantAdmin(admin.ModelAdmin):
+class VariantAdmin(_ModelAdmin):
     list_display = [
         "asset",
         "preset",
@@ -47,7 +52,7 @@ class VariantAdmin(admin.ModelAdmin):
     search_fields = ["key"]
     show_full_result_count = False  # no second COUNT(*) over a large table
     list_per_page = 100
-    fields = [
+    fields = readonly_fields = (
         "asset",
         "preset",
         "format",
@@ -57,8 +62,7 @@ class VariantAdmin(admin.ModelAdmin):
         "status",
         "generated_at",
         "last_seen_at",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -10,22 +10,20 @@ writes nothing, and a failed run is finished by the next one.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from enum import StrEnum
-from itertools import batched
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from imageadmin import storage
+from imageadmin import aws, purging
 from imageadmin.conf import conf
 from imageadmin.models import Publication, PublicationStatus
-from imageadmin.publishing import aws, desired
+from imageadmin.publishing import bucket, desired
 from imageadmin.publishing.plan import (
     INVALIDATE,
     LIFECYCLE,
@@ -221,11 +219,11 @@ class _StepFailed(Exception):
 def _config_steps(plan: Plan, rec: _Recorder) -> bool:
     """Write each configuration document that differs; return whether the presets changed."""
     writers: dict[str, Callable[[Any], aws.Answer]] = {
-        PRESETS_JSON: lambda d: aws.write_config(
+        PRESETS_JSON: lambda d: bucket.write_config(
             conf.IMAGEADMIN_PRESETS_KEY, str(d).encode("utf-8")
         ),
-        WEBSITE: aws.write_website,
-        LIFECYCLE: aws.write_lifecycle,
+        WEBSITE: bucket.write_website,
+        LIFECYCLE: bucket.write_lifecycle,
     }
     wrote_config = False
     for step in plan.steps:
@@ -269,55 +267,54 @@ def _purge(plan: Plan, rec: _Recorder) -> list[str]:
         detail = "no preset changed since " + plan.baseline
         rec.record(PURGE, Outcome.SKIPPED, detail)
         return list(plan.pending_paths)
-    deleted: dict[str, list[str]] = {}
+    removal = purging.Removal()
+    started: list[str] = []
     rows: dict[str, int] = {}
-    request_ids: list[str] = []
     try:
         for item in plan.purges:
             name = item.change.name
-            deleted[name] = []
-            for batch in batched(variant_keys(name), storage.DELETE_BATCH):
-                request_ids += aws.delete_keys(batch)
-                deleted[name] += batch
+            started.append(name)
+            removal.delete(variant_keys(name))
             rows[name] = variant_rows(name).delete()[0]
     except (aws.AwsError, desired.Refused) as err:
-        paths, _ = _paths(plan, deleted)
+        paths, _ = _paths(plan, removal)
         rid = [err.request_id] if isinstance(err, aws.AwsError) else []
-        data = _purge_data(deleted, rows, paths)
-        rec.record(PURGE, Outcome.FAILED, "", request_ids + rid, str(err), data)
+        data = _purge_data(started, removal, rows, paths)
+        rec.record(PURGE, Outcome.FAILED, "", removal.request_ids + rid, str(err), data)
         raise _StepFailed(PURGE, str(err)) from err
-    paths, wildcard = _paths(plan, deleted)
-    detail = ", ".join(f"{n}: {len(k)} objects" for n, k in deleted.items())
+    paths, wildcard = _paths(plan, removal)
+    detail = ", ".join(f"{n}: {removal.counts.get(n, 0)} objects" for n in started)
     if wildcard:
         detail += f"; over {desired.MAX_INVALIDATION_PATHS} paths: invalidating by wildcard"
-    rec.record(PURGE, Outcome.OK, detail, request_ids, data=_purge_data(deleted, rows, paths))
+    data = _purge_data(started, removal, rows, paths)
+    rec.record(PURGE, Outcome.OK, detail, removal.request_ids, data=data)
     return paths
 
 
 def _purge_data(
-    deleted: dict[str, list[str]], rows: dict[str, int], paths: list[str]
+    started: list[str], removal: purging.Removal, rows: dict[str, int], paths: list[str]
 ) -> dict[str, Any]:
+    """Return the purge step's record; `invalidation_paths` is what a later run owes the CDN."""
     return {
-        "deleted": {n: len(k) for n, k in deleted.items()},
+        "deleted": {n: removal.counts.get(n, 0) for n in started},
         "rows_deleted": rows,
         "invalidation_paths": paths,
     }
 
 
-def _paths(plan: Plan, deleted: dict[str, list[str]]) -> tuple[list[str], bool]:
+def _paths(plan: Plan, removal: purging.Removal) -> tuple[list[str], bool]:
     """Return the paths to invalidate: deleted keys, owed paths, gone presets' wildcards.
 
     A preset that is no longer published but has no objects left (the purge job its deletion
     started got there first) is invalidated by wildcard: CloudFront may still hold its variants.
     """
-    paths, wildcard = desired.invalidation_paths(deleted)
-    gone = [
-        p.change.name for p in plan.purges if p.change.removed and not deleted.get(p.change.name)
-    ]
+    paths, wildcard = removal.paths()
+    gone = [p.change.name for p in plan.purges if p.change.removed]
+    gone = [name for name in gone if not removal.counts.get(name)]
     union = sorted(set(paths) | set(plan.pending_paths) | set(desired.wildcard_paths(gone)))
     if len(union) <= desired.MAX_INVALIDATION_PATHS:
         return union, wildcard
-    names = [n for n, k in deleted.items() if k] + plan.pending_names + gone
+    names = [n for n, c in removal.counts.items() if c] + plan.pending_names + gone
     return desired.wildcard_paths(names), True
 
 
@@ -326,29 +323,22 @@ def _invalidate(plan: Plan, rec: _Recorder, paths: list[str]) -> None:
         rec.record(INVALIDATE, Outcome.SKIPPED, "nothing was deleted")
         return
     if not plan.distribution_id:
-        note = f"IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID is empty: {len(paths)} path(s) not sent"
+        note = f"{purging.NO_DISTRIBUTION}: {len(paths)} path(s) not sent"
         rec.record(INVALIDATE, Outcome.SKIPPED, note, data={"paths": paths})
         return
-    digest = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
-    reference = f"imageadmin-publication-{rec.publication.pk}-{digest}"
+    reference = purging.reference_for(f"imageadmin-publication-{rec.publication.pk}", paths)
     try:
-        answer = aws.invalidate(plan.distribution_id, paths, reference)
+        inv = purging.invalidate(plan.distribution_id, paths, reference)
     except aws.AwsError as err:
         data = {"paths": paths, "distribution": plan.distribution_id}
         rec.record(INVALIDATE, Outcome.FAILED, "", [err.request_id], str(err), data)
         raise _StepFailed(INVALIDATE, str(err)) from err
-    inv = answer.value
     rec.record(
         INVALIDATE,
         Outcome.OK,
-        f"invalidation {inv.get('Id')} of {len(paths)} path(s): {inv.get('Status')}",
-        [answer.request_id],
-        data={
-            "id": inv.get("Id"),
-            "status": inv.get("Status"),
-            "distribution": plan.distribution_id,
-            "paths": paths,
-        },
+        f"invalidation {inv.id} of {len(paths)} path(s): {inv.status}",
+        [inv.request_id],
+        data={"id": inv.id, "status": inv.status, "distribution": inv.distribution, "paths": paths},
     )
 
 

@@ -7,15 +7,11 @@ itself until the worker has finished.
 
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
 from django.utils import timezone
 
+from imageadmin import jobs
 from imageadmin.models import Publication, PublicationStatus
 from imageadmin.publishing.apply import READ, Outcome, run
-
-logger = logging.getLogger(__name__)
 
 
 def run_started(publication_id: int) -> str:
@@ -36,20 +32,14 @@ def run_in_background(publication: Publication) -> None:
     Without a broker Celery runs it in-process (eagerly); a queue that cannot be reached
     fails the publication, saying so.
     """
-    from imageadmin import tasks
-
     pk = publication.pk
 
-    def send() -> None:
-        try:
-            tasks.publish_presets.delay(pk)
-        except Exception as err:
-            logger.exception("could not enqueue publication %s", pk)
-            Publication.objects.filter(pk=pk, status=PublicationStatus.RUNNING).update(
-                status=PublicationStatus.FAILED,
-                failed_step=READ,
-                error=f"Could not reach the task queue: {err}",
-                finished_at=timezone.now(),
-            )
+    def failed(err: Exception) -> None:
+        Publication.objects.filter(pk=pk, status=PublicationStatus.RUNNING).update(
+            status=PublicationStatus.FAILED,
+            failed_step=READ,
+            error=jobs.unreachable(err),
+            finished_at=timezone.now(),
+        )
 
-    transaction.on_commit(send)
+    jobs.send_on_commit([jobs.Send(jobs.PUBLISH_PRESETS, (pk,))], failed, f"publication {pk}")

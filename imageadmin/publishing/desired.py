@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from resizer_lambda import keys
+from resizer_lambda.errors import BadKey
 
 OWNED_RULE_PREFIX = "imageadmin-"  # lifecycle rule IDs publishing owns; others are left alone
 REDIRECT_CODE = "307"  # keeps the method (a HEAD stays a HEAD) and is not cached by CloudFront
@@ -167,11 +168,10 @@ def unsafe_rules(rules: Iterable[Mapping[str, Any]], protected: Sequence[str]) -
 
 def preset_of_key(key: str) -> str | None:
     """Return the preset a variant key belongs to (`<name>/...`, `<name>.<fmt>/...`), or None."""
-    head, slash, _ = key.partition("/")
-    name, dot, fmt = head.partition(".")
-    if not slash or not name or (dot and fmt not in keys.KEY_FORMATS):
+    try:
+        return keys.split_head(key)[0]
+    except BadKey:
         return None
-    return name
 
 
 def _by_name(snapshot: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:

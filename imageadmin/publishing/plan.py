@@ -14,10 +14,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from imageadmin import storage
 from imageadmin.conf import conf
 from imageadmin.models import Preset, Publication, PublicationStatus, Variant
 from imageadmin.presets import build_config
-from imageadmin.publishing import aws, desired, diff
+from imageadmin.publishing import bucket, desired, diff
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError
 
@@ -159,10 +160,10 @@ def variant_keys(name: str) -> list[str]:
         if any(desired.covers(prefix, p) for p in protected()):
             raise desired.Refused(f"refusing to purge {prefix!r}: originals or config live there")
     return [
-        key
+        obj.key
         for prefix in desired.variant_prefixes(name)
-        for key in aws.list_keys(prefix)
-        if desired.preset_of_key(key) == name
+        for obj in storage.list_prefix(prefix)
+        if desired.preset_of_key(obj.key) == name
     ]
 
 
@@ -205,16 +206,17 @@ def _baseline(live_text: str | None) -> tuple[dict[str, Any] | None, str, Public
 def build_plan(*, count_objects: bool = True) -> Plan:
     """Read AWS and the database and return what publishing would do. Writes nothing.
 
-    Raises ConfigError when the presets are not valid for the Lambda, aws.AwsError when AWS
-    cannot be read, and desired.Refused when a rule or purge would touch originals or config.
+    Raises ConfigError when the presets are not valid for the Lambda, an `imageadmin.aws` error
+    when AWS cannot be read, and desired.Refused when a rule or purge would touch originals or
+    config.
     """
     config = build_config()
     text = config.to_json()
     contract.loads(text, "publish")  # re-read exactly as the Lambda will
     key = conf.IMAGEADMIN_PRESETS_KEY
 
-    stored = aws.read_config(key)
-    live_obj: aws.StoredConfig | None = stored.value
+    stored = bucket.read_config(key)
+    live_obj: bucket.StoredConfig | None = stored.value
     live_text = live_obj.body.decode("utf-8", "replace") if live_obj else None
     live_cc = live_obj.cache_control if live_obj else ""
     items = diff.presets_items(live_text, live_cc, text, CONFIG_CACHE_CONTROL)
@@ -228,7 +230,7 @@ def build_plan(*, count_objects: bool = True) -> Plan:
     )
 
     names = [p.name for p in config.presets]
-    site = aws.read_website()
+    site = bucket.read_website()
     want_site = desired.website(names, api_target(), site.value)
     site_step = ConfigStep(
         WEBSITE,
@@ -239,7 +241,7 @@ def build_plan(*, count_objects: bool = True) -> Plan:
         site.request_id,
     )
 
-    life = aws.read_lifecycle()
+    life = bucket.read_lifecycle()
     want_life = desired.lifecycle(expiry(config), life.value)
     unsafe = desired.unsafe_rules(want_life["Rules"], protected())
     if unsafe:

@@ -52,7 +52,7 @@ def local_stack(
     s3_bucket: str,  # noqa: F811  (the imported fixture)
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[LocalStack]:
-    from imageadmin.publishing import aws
+    from imageadmin import aws
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFRONT", s3_endpoint)
     aws.cloudfront.cache_clear()

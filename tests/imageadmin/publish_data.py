@@ -16,7 +16,7 @@ READ_PREFIXES = ("Get", "List", "Head")
 
 def configure(settings: Any, s3_endpoint: str, monkeypatch: Any) -> None:
     """Point publishing at moto's server (S3 and CloudFront) with test-friendly settings."""
-    from imageadmin.publishing import aws
+    from imageadmin import aws
 
     settings.IMAGEADMIN_API_HOST = API_HOST
     settings.IMAGEADMIN_API_PATH = "default/resize"

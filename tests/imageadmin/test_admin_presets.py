@@ -251,7 +251,9 @@ def test_preview_when_s3_cannot_be_reached_is_502(
     response = padmin.get(PREVIEW, {"asset": asset.pk, "width": 100})
 
     assert response.status_code == 502
-    assert "cannot read" in response.json()["error"]
+    error = response.json()["error"]
+    assert error.startswith("GetObject failed: Could not connect")
+    assert error.endswith("AWS is temporarily unavailable; try again in a moment.")
 
 
 def test_preview_answers_only_get(padmin: Client) -> None:

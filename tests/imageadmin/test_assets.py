@@ -14,7 +14,7 @@ from django.db import IntegrityError
 from django.db.models import QuerySet
 from storages.backends.s3 import S3Storage
 
-from imageadmin import assets, storage
+from imageadmin import assets, aws, storage
 from imageadmin.models import Asset, Preset, Variant
 from resizer_lambda import imaging, keys
 from tests.imageadmin import assets_files as files
@@ -343,7 +343,7 @@ def test_failed_s3_put_leaves_no_row(
         raise ClientError({"Error": {"Code": "SlowDown", "Message": "forced"}}, "PutObject")
 
     monkeypatch.setattr(S3Storage, "_save", fail)
-    with pytest.raises(storage.StorageError, match=r"cannot store a\.jpg in S3"):
+    with pytest.raises(aws.AwsUnavailable, match=r"PutObject failed: SlowDown: forced"):
         assets.upload(files.upload_file("a.jpg", files.jpeg()), editor)
 
     assert Asset.objects.count() == 0
@@ -440,10 +440,10 @@ def test_s3_failure_after_commit_is_logged_not_raised(
 ) -> None:
     asset = assets.upload(files.upload_file("a.jpg", files.jpeg()), editor)
 
-    def fail(object_keys: Any) -> int:
-        raise storage.StorageError("forced")
+    def fail(object_keys: Any) -> str:
+        raise aws.AwsUnavailable("DeleteObjects", "forced")
 
-    monkeypatch.setattr(storage, "delete", fail)
+    monkeypatch.setattr(storage, "delete_batch", fail)
     with django_capture_on_commit_callbacks(execute=True):
         assets.delete_assets([asset.pk])
 

@@ -7,9 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
-from imageadmin import assets, storage
+from imageadmin import assets, aws, purging, storage
 from imageadmin.models import Preset
-from imageadmin.publishing import aws, deleted
 from tests.imageadmin import assets_files as files
 from tests.imageadmin.publish_data import configure, create_distribution
 
@@ -53,11 +52,11 @@ def test_without_a_distribution_nothing_is_sent(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("no invalidation without a distribution")
 
-    monkeypatch.setattr(aws, "invalidate", refuse)
+    monkeypatch.setattr(purging, "invalidate", refuse)
     asset = assets.upload(files.upload_file("pier.jpg", files.jpeg()), editor)
     with django_capture_on_commit_callbacks(execute=True):
         assets.delete_assets([asset.pk])
-    assert deleted.invalidate([f"small/{asset.key}"]) is None
+    assert purging.purge([f"small/{asset.key}"]).skipped == purging.NO_DISTRIBUTION
 
 
 def test_a_failed_invalidation_is_logged_not_raised(
@@ -70,7 +69,7 @@ def test_a_failed_invalidation_is_logged_not_raised(
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise aws.AwsError("CreateInvalidation", "TooManyInvalidationsInProgress")
 
-    monkeypatch.setattr(aws, "invalidate", fail)
+    monkeypatch.setattr(purging, "invalidate", fail)
     asset = assets.upload(files.upload_file("pier.jpg", files.jpeg()), editor)
     with django_capture_on_commit_callbacks(execute=True):
         assets.delete_assets([asset.pk])
@@ -82,10 +81,10 @@ def test_no_invalidation_when_the_objects_could_not_be_deleted(
     editor: Any, distribution: str, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Any,
 ) -> None:  # fmt: skip
-    def fail(keys: Any) -> int:
-        raise storage.StorageError("forced")
+    def fail(keys: Any) -> str:
+        raise aws.AwsRefused("DeleteObjects", "forced")
 
-    monkeypatch.setattr(storage, "delete", fail)
+    monkeypatch.setattr(storage, "delete_batch", fail)
     asset = assets.upload(files.upload_file("pier.jpg", files.jpeg()), editor)
     with django_capture_on_commit_callbacks(execute=True):
         assets.delete_assets([asset.pk])
@@ -93,6 +92,6 @@ def test_no_invalidation_when_the_objects_could_not_be_deleted(
 
 
 def test_only_variant_keys_are_invalidated(distribution: str, s3_endpoint: str) -> None:
-    assert deleted.invalidate(["originals/2026/11/a.jpg", "not-a-variant"]) is None
-    assert deleted.invalidate(["small/originals/2026/11/a b.jpg"])
+    assert purging.purge(["originals/2026/11/a.jpg", "not-a-variant"]).invalidation is None
+    assert purging.purge(["small/originals/2026/11/a b.jpg"]).invalidation
     assert invalidated_paths(s3_endpoint, distribution) == [["/small/originals/2026/11/a%20b.jpg"]]

@@ -10,9 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from demosite.celery import app as celery_app
-from imageadmin import publishing
+from imageadmin import aws, publishing
 from imageadmin.models import Preset, Publication, PublicationStatus
-from imageadmin.publishing import aws
 from tests.imageadmin.originals import keys_in
 from tests.imageadmin.publish_data import configure, put_variants
 from tests.imageadmin.test_browser_presets import log_in

@@ -10,6 +10,9 @@ from django.test import override_settings
 from storages.backends.s3 import S3Storage
 
 from imageadmin.models import Preset
+from imageadmin.presets import build_config
+from resizer_lambda import presets as contract
+from resizer_lambda.errors import ConfigError
 
 
 class MyS3(S3Storage):
@@ -119,7 +122,7 @@ def test_e003_e004_accept_folder_prefixes(prefix: str) -> None:
 )  # fmt: skip
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(-1, "not an integer (read as -1)"), (0, "got 0"), ("100", "got '100'"), (True, "got True"),
+    [(-1, "not an integer, read as -1"), (0, "got 0"), ("100", "got '100'"), (True, "got True"),
      (2 * 1024**3 * 1000, "got 2147483648000")],
 )  # fmt: skip
 def test_e005_e006_upload_limits_must_be_positive_integers(
@@ -127,9 +130,29 @@ def test_e005_e006_upload_limits_must_be_positive_integers(
 ) -> None:
     with override_settings(**{setting: value}):
         found = run()[check_id]
-    assert found.msg.startswith(f"{setting} must be a whole number of")
+    assert found.msg.startswith(f"{setting} is not a source limit the resizer accepts: limits.")
+    assert "must be an integer from 1 to" in found.msg  # the contract's own words
     assert shown in found.msg
     assert f"Set the environment variable {setting} to a whole number" in found.hint
+
+
+@pytest.mark.parametrize(
+    ("setting", "check_id", "bound"),
+    [("IMAGEADMIN_MAX_UPLOAD_BYTES", "imageadmin.E005", contract.MAX_SOURCE_BYTES),
+     ("IMAGEADMIN_MAX_UPLOAD_PIXELS", "imageadmin.E006", contract.MAX_SOURCE_PIXELS)],
+)  # fmt: skip
+def test_e005_e006_pass_exactly_what_the_presets_json_can_carry(
+    setting: str, check_id: str, bound: int
+) -> None:
+    """A limit that passes the check exports; one past the contract's bound fails the check."""
+    rows = [Preset(name="small", width=150)]
+    with override_settings(**{setting: bound}):
+        assert check_id not in run()
+        build_config(rows)  # the contract parses the exported document
+    with override_settings(**{setting: bound + 1}):
+        assert check_id in run()
+        with pytest.raises(ConfigError):
+            build_config(rows)
 
 
 @pytest.mark.django_db

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from imageadmin import publishing, storage
+from imageadmin import aws, publishing, storage
 from imageadmin.models import Preset, Publication, PublicationStatus, Variant
-from imageadmin.publishing import aws
+from imageadmin.publishing import bucket
 from resizer_lambda import presets as contract
 from tests.imageadmin.conftest import use_bucket
 from tests.imageadmin.originals import S3Calls, keys_in
@@ -449,16 +449,16 @@ def test_the_task_runs_a_started_publication_once() -> None:
 
 
 def test_absent_configurations_read_as_none(s3_bucket: str) -> None:
-    assert aws.read_website().value is None
-    assert aws.read_lifecycle().value is None
-    assert aws.read_config("_config/presets.json").value is None
+    assert bucket.read_website().value is None
+    assert bucket.read_lifecycle().value is None
+    assert bucket.read_config("_config/presets.json").value is None
 
 
 def test_other_errors_are_translated_with_the_request_id(settings: Any) -> None:
     use_bucket(settings, "no-such-bucket-here")
 
     with pytest.raises(aws.AwsError) as caught:
-        aws.read_website()
+        bucket.read_website()
 
     assert caught.value.code == "NoSuchBucket"
     assert caught.value.request_id

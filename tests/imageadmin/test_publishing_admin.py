@@ -12,9 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from demosite.celery import app as celery_app
-from imageadmin import publishing
+from imageadmin import aws, publishing
 from imageadmin.models import Preset, Publication, PublicationStatus
-from imageadmin.publishing import aws
 from tests.imageadmin.conftest import use_bucket
 from tests.imageadmin.originals import keys_in
 from tests.imageadmin.publish_data import configure, put_variants

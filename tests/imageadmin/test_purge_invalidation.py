@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from imageadmin import storage, variants
+from imageadmin import aws, purging, storage, variants
 from imageadmin.models import Asset, JobStatus, Preset, Variant
-from imageadmin.publishing import aws
 from tests.imageadmin.originals import keys_in, make_asset
 from tests.imageadmin.publish_data import configure, create_distribution, invalidated_paths
 
@@ -106,7 +105,7 @@ def test_a_preset_past_the_path_limit_is_invalidated_by_wildcards(
                 yield storage.StoredObject(f"{name}/originals/{i}.jpg", 1, now)
 
     monkeypatch.setattr(storage, "list_prefix", list_prefix)
-    monkeypatch.setattr(storage, "delete", lambda keys: sum(1 for _ in keys))
+    monkeypatch.setattr(storage, "delete_batch", lambda keys: "request-id")
     ids = [presets["small"].pk, presets["large"].pk]
     assert variants.purge(None, ids) == 3002
     assert invalidated_paths(s3_endpoint, distribution) == [
@@ -126,7 +125,7 @@ def test_without_a_distribution_nothing_is_sent_and_the_job_says_so(
         raise AssertionError("no invalidation without a distribution")
 
     settings.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = ""
-    monkeypatch.setattr(aws, "invalidate", refuse)
+    monkeypatch.setattr(purging, "invalidate", refuse)
     first, _ = two_assets
     with run_on_commit():
         job = variants.start_purge([first.pk])
@@ -147,7 +146,7 @@ def test_a_failed_invalidation_fails_the_job_but_keeps_the_deletes(
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise aws.AwsError("CreateInvalidation", "TooManyInvalidationsInProgress")
 
-    monkeypatch.setattr(aws, "invalidate", fail)
+    monkeypatch.setattr(purging, "invalidate", fail)
     first, second = two_assets
     with run_on_commit():
         job = variants.start_purge([first.pk])
@@ -168,10 +167,10 @@ def test_no_invalidation_when_the_objects_could_not_be_deleted(
     run_on_commit: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def fail(keys: Any) -> int:
-        raise storage.StorageError("forced")
+    def fail(keys: Any) -> str:
+        raise aws.AwsUnavailable("DeleteObjects", "forced")
 
-    monkeypatch.setattr(storage, "delete", fail)
+    monkeypatch.setattr(storage, "delete_batch", fail)
     first, _ = two_assets
     with run_on_commit():
         job = variants.start_purge([first.pk])
@@ -179,3 +178,41 @@ def test_no_invalidation_when_the_objects_could_not_be_deleted(
     job.refresh_from_db()
     assert (job.status, job.failed) == (JobStatus.FAILED, 1)
     assert Variant.objects.filter(asset=first).exists()
+
+
+def test_a_failed_batch_keeps_what_the_batches_before_it_deleted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A removal records each batch S3 confirmed, so a half-done purge is still invalidated."""
+    confirmed: list[list[str]] = []
+
+    def delete_batch(keys: Iterable[str]) -> str:
+        if confirmed:
+            raise aws.AwsUnavailable("DeleteObjects", "SlowDown")
+        confirmed.append(list(keys))
+        return "REQ-1"
+
+    monkeypatch.setattr(storage, "delete_batch", delete_batch)
+    removal = purging.Removal()
+    doomed = [f"small/originals/{i}.jpg" for i in range(1500)] + ["originals/kept.jpg"]
+    with pytest.raises(aws.AwsUnavailable):
+        removal.delete(doomed)
+    assert (removal.deleted, removal.counts, removal.request_ids) == (
+        1000,
+        {"small": 1000},
+        ["REQ-1"],
+    )
+    assert removal.paths() == (paths_of(confirmed[0]), False)
+
+
+def test_originals_and_other_keys_are_deleted_but_never_invalidated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(storage, "delete_batch", lambda keys: "REQ-1")
+    removal = purging.Removal()
+    assert (
+        removal.delete(["originals/a.jpg", "_config/presets.json", "small.webp/originals/a.jpg"])
+        == 3
+    )
+    assert removal.counts == {"small": 1}
+    assert removal.paths() == (["/small.webp/originals/a.jpg"], False)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from imageadmin import reconcile, tasks, variants
+from imageadmin import aws, reconcile, tasks, variants
 from imageadmin.models import Job, JobStatus, Preset, Variant, VariantStatus
 from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls, make_asset
 
@@ -96,7 +96,7 @@ def test_sync_failure_keeps_rows(
         variants.start_generate([asset.pk])
 
     def broken_listing(prefix: str) -> Iterator[Any]:
-        raise reconcile.storage.StorageError(f"cannot list s3://bucket/{prefix}: AccessDenied")
+        raise aws.AwsRefused("ListObjectsV2", f"AccessDenied (s3://bucket/{prefix})")
         yield
 
     monkeypatch.setattr(reconcile.storage, "list_prefix", broken_listing)
@@ -105,4 +105,4 @@ def test_sync_failure_keeps_rows(
     assert Variant.objects.count() == len(DEFAULT_WIDTHS)
     job = Job.objects.get(kind="sync")
     assert (job.status, job.failed) == (JobStatus.FAILED, len(DEFAULT_WIDTHS))
-    assert "small: failed: cannot list" in job.message
+    assert "small: failed: ListObjectsV2 failed: AccessDenied" in job.message

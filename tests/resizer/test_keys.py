@@ -11,6 +11,7 @@ from resizer_lambda.keys import (
     build_variant_key,
     check_original_key,
     parse_variant_key,
+    split_head,
     url_for_key,
 )
 
@@ -160,3 +161,43 @@ def test_original_key_check_stands_alone() -> None:
         check_original_key("xlarge/a.jpg", PRESETS)
     with pytest.raises(BadKey, match=r"unpaired surrogate \(U\+D800"):
         check_original_key("originals/\ud800.jpg", PRESETS)
+
+
+@pytest.mark.parametrize(
+    ("key", "head"),
+    [
+        ("small/a.jpg", ("small", None, "a.jpg")),
+        ("small.webp/originals/a.jpg", ("small", "webp", "originals/a.jpg")),
+        ("x.avif/a/b/c.png", ("x", "avif", "a/b/c.png")),
+        ("small.jpeg/", ("small", "jpeg", "")),  # the rest is the caller's to check
+        ("huge.png/a.jpg", ("huge", "png", "a.jpg")),  # any name: presets are not known here
+        ("originals/2026/a.jpg", ("originals", None, "2026/a.jpg")),
+        ("small/medium.webp/a.jpg", ("small", None, "medium.webp/a.jpg")),  # first segment only
+    ],
+)
+def test_split_head_reads_preset_format_and_rest(
+    key: str, head: tuple[str, str | None, str]
+) -> None:
+    assert split_head(key) == head
+
+
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [
+        ("", "<preset>/<original key>"),
+        ("small", "<preset>/<original key>"),
+        ("small.webp", "<preset>/<original key>"),
+        ("/a.jpg", "must name a preset"),
+        (".webp/a.jpg", "must name a preset"),
+        ("./a.jpg", "'.' or '..'"),
+        ("../a.jpg", "'.' or '..'"),
+        ("small./a.jpg", "format '' is not one of"),
+        ("small.gif/a.jpg", "format 'gif' is not one of"),
+        ("small.webp.avif/a.jpg", "format 'webp.avif'"),
+        ("small.WEBP/a.jpg", "format 'WEBP'"),
+    ],
+)
+def test_split_head_refuses_what_is_not_a_variant_head(key: str, fragment: str) -> None:
+    with pytest.raises(BadKey) as caught:
+        split_head(key)
+    assert fragment in str(caught.value)

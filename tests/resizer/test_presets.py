@@ -13,6 +13,8 @@ import pytest
 from resizer_lambda.errors import ConfigError
 from resizer_lambda.presets import (
     DEFAULT_CONFIG,
+    MAX_SOURCE_BYTES,
+    MAX_SOURCE_PIXELS,
     SCHEMA_PATH,
     Config,
     Limits,
@@ -21,6 +23,7 @@ from resizer_lambda.presets import (
     load_file,
     loads,
     parse,
+    parse_limits,
 )
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
@@ -226,6 +229,35 @@ def test_decode_seconds_are_read_as_a_float() -> None:
             '{"schema_version": 1, "limits": {"max_decode_seconds": NaN}, "presets": '
             '[{"name": "small", "width": 150}]}'
         )
+
+
+@pytest.mark.parametrize(
+    ("raw", "limits"),
+    [
+        ({}, Limits()),
+        ({"max_source_bytes": 10}, Limits(max_bytes=10)),
+        ({"max_source_pixels": MAX_SOURCE_PIXELS}, Limits(max_pixels=MAX_SOURCE_PIXELS)),
+        ({"max_source_pixels": 100.0, "max_source_bytes": 1}, Limits(100, 1)),  # JSON's 100.0
+    ],
+)
+def test_parse_limits_accepts(raw: dict[str, Any], limits: Limits) -> None:
+    assert parse_limits(raw) == limits
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([], "limits: must be an object"),
+        ({"max_source_pixels": MAX_SOURCE_PIXELS + 1}, "limits.max_source_pixels: must be an"),
+        ({"max_source_bytes": MAX_SOURCE_BYTES + 1}, "limits.max_source_bytes: must be an"),
+        ({"max_source_bytes": True}, "got True"),
+        ({"max_bytes": 1}, "unknown field(s) 'max_bytes'"),
+    ],
+)
+def test_parse_limits_refuses_naming_the_field(raw: object, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_limits(raw)
+    assert message in caught.value.message
 
 
 class FakeSource:

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
-from imageadmin import event_queue
+from imageadmin import aws, event_queue
 from imageadmin.conf import conf
 
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        sqs = event_queue.client_for(queue_url)
+        sqs = aws.sqs(queue_url)
         self.stdout.write(f"Applying S3 events from {queue_url}")
         batches = event_queue.consume(sqs, queue_url, stop=lambda: stopping, drain=options["drain"])
         try:
@@ -71,5 +71,5 @@ class Command(BaseCommand):
                             else ""
                         )
                     )
-        except event_queue.QueueError as err:
+        except aws.AwsError as err:
             raise CommandError(str(err)) from err
