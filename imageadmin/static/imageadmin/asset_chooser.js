@@ -207,6 +207,7 @@
     const status = dialog.querySelector(".asset-chooser-dialog-status");
     const current = opener ? part(opener, "input[type=hidden]").value : "";
     results = body.results;
+    list.dataset.query = body.query; // which search the list shows (tests wait on it)
     list.replaceChildren.apply(list, results.map(function (asset, index) {
       return resultItem(asset, index, current);
     }));
