@@ -48,6 +48,13 @@ class AssetChooserWidget(forms.Widget):
         super().__init__(attrs)
         self.admin_site = admin_site
 
+    def format_value(self, value: Any) -> str | None:
+        """Return the id to put in the hidden input (an Asset given directly becomes its id)."""
+        if isinstance(value, Asset):
+            return str(value.pk)
+        formatted: str | None = super().format_value(value)
+        return formatted
+
     def id_for_label(self, id_: str) -> str:
         """Point the field's <label> at the Choose button: the hidden input cannot take focus."""
         return f"{id_}_choose" if id_ else id_

@@ -58,18 +58,14 @@ def thumbnail_preset(presets: Sequence[ActivePreset]) -> ActivePreset | None:
 
 
 def describe(
-    asset: Asset,
-    preset: ActivePreset | None = None,
-    *,
-    admin_site: str = "admin",
-    presets: Sequence[ActivePreset] | None = None,
+    asset: Asset, preset: ActivePreset | None = None, *, admin_site: str = "admin"
 ) -> dict[str, Any]:
     """Return what the chooser shows of an asset: name, size, alt text, thumbnail, admin link.
 
-    `preset` is the thumbnail preset (looked up from `presets`, or the active presets, if None).
+    `preset` is the thumbnail preset, looked up from the active presets when not given.
     """
     if preset is None:
-        preset = thumbnail_preset(active_presets() if presets is None else presets)
+        preset = thumbnail_preset(active_presets())
     thumbnail = None
     if preset is not None:
         width, height = asset.variant_size(preset.spec)

@@ -246,6 +246,8 @@ def test_bad_upload_requests_are_4xx_json(editor_client: Client) -> None:
     ]
     response = editor_client.post(UPLOAD_URL, {"file": two})
     assert (response.status_code, response.json()["code"]) == (400, "one_file")
+    response = editor_client.post(UPLOAD_URL, b"garbage", content_type="multipart/form-data")
+    assert (response.status_code, response.json()["code"]) == (400, "bad_request")
     response = editor_client.get(UPLOAD_URL)
     assert (response.status_code, response["Allow"]) == (405, "POST")
     assert not Asset.objects.exists()
@@ -290,6 +292,9 @@ def test_the_widget_shows_the_current_image_and_the_endpoints() -> None:
     assert "1600 \N{MULTIPLICATION SIGN} 1000" in html
     assert 'id="id_image_choose"' in html
     assert AssetChooserWidget().id_for_label("id_image") == "id_image_choose"
+    assert AssetChooserWidget().render("image", shoe) == AssetChooserWidget().render(
+        "image", shoe.pk
+    )
     assert 'data-asset-chooser-action="clear">' in html  # shown: there is something to clear
 
 
