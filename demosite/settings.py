@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "storages",
     "imageadmin",
     "demosite",
+    "demosite.shop",  # a demo shop's own models with AssetField
 ]
 
 MIDDLEWARE = [

@@ -2,8 +2,9 @@
 
 `/demo/` lists the assets; `/demo/<id>/` shows one in every active preset side by side
 (`{% image_url %}`) and as a responsive `<picture>` (`{% picture %}`), which is what a shop's
-templates do. The pages are public, like a shop's, so they are on only where
-DEMOSITE_PAGES is (by default: with DEBUG, as under `make run`).
+templates do. `/demo/products/<id>/` is a shop's product page: the tags take the product's
+AssetField values (`product.image`, which may be None). The pages are public, like a shop's, so
+they are on only where DEMOSITE_PAGES is (by default: with DEBUG, as under `make run`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from demosite.shop.models import Product
 from imageadmin.models import Asset
 from imageadmin.presets import active_presets
 from imageadmin.templatetags.images import picture_html
@@ -55,3 +57,26 @@ def asset_page(request: HttpRequest, asset_id: int) -> HttpResponse:
         "cdn_url": settings.IMAGEADMIN_CDN_URL,
     }
     return render(request, "demo/asset.html", context)
+
+
+def products(request: HttpRequest) -> HttpResponse:
+    """List the products, each with its image's smallest size."""
+    _enabled()
+    context = {
+        "products": Product.objects.select_related("image")[:INDEX_LIMIT],
+        "cdn_url": settings.IMAGEADMIN_CDN_URL,
+    }
+    return render(request, "demo/products.html", context)
+
+
+def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
+    """Show a product as a shop would: its image through the tags, then its gallery."""
+    _enabled()
+    product = get_object_or_404(Product.objects.select_related("image"), pk=product_id)
+    context = {
+        "product": product,
+        "gallery": product.images.select_related("image"),
+        "picture_sizes": PICTURE_SIZES,
+        "cdn_url": settings.IMAGEADMIN_CDN_URL,
+    }
+    return render(request, "demo/product.html", context)

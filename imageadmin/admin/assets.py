@@ -212,13 +212,16 @@ class AssetAdmin(_ModelAdmin):
     # --- views --------------------------------------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:
+        from imageadmin.admin import chooser  # it imports this module's thumbnail preset
+
         info = self.opts.app_label, self.opts.model_name
         upload = path(
             "upload/",
             self.admin_site.admin_view(self.upload_view),
             name="{}_{}_upload".format(*info),
         )
-        return [upload, *super().get_urls()]
+        # Before the admin's own patterns, whose "<path:object_id>/" would take "chooser/...".
+        return [upload, *chooser.urls(self), *super().get_urls()]
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None

@@ -8,6 +8,8 @@
 Rendering makes no S3 call: URLs are built from keys and pixel sizes computed from the asset's
 stored dimensions. The active presets are read once per template render (one query, however many
 images or presets; `{% include %}`d templates share it) and kept on the Context.
+Each tag takes an Asset (an AssetField's value), None (renders nothing), or an asset id for
+contexts built from API data (looked up once per id and render; an unknown id renders nothing).
 `srcset` and `picture_html` are plain functions for Python callers (the admin's copyable snippets).
 """
 
@@ -28,6 +30,8 @@ from resizer_lambda.errors import BadKey
 register = template.Library()
 
 _CONTEXT_ATTR = "_imageadmin_active_presets"
+_ASSETS_ATTR = "_imageadmin_assets_by_id"
+MAX_PK = 2**63 - 1
 PICTURE_FORMATS: tuple[tuple[keys.KeyFormat, str], ...] = (
     ("avif", "image/avif"),
     ("webp", "image/webp"),
@@ -51,6 +55,28 @@ def _context_presets(context: template.Context) -> list[ActivePreset]:
         cached = active_presets()
         setattr(context, _CONTEXT_ATTR, cached)
     return cached
+
+
+def _asset(context: template.Context, value: Any) -> Asset | None:
+    """Return the asset a tag was given: an Asset, None or "", or an asset id (int or digits)."""
+    if isinstance(value, Asset):
+        return value
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise template.TemplateSyntaxError(
+            f"image tags take an Asset, an asset id or None, not {type(value).__name__}"
+        )
+    if isinstance(value, str) and not (value.isdecimal() and value.isascii()):
+        raise template.TemplateSyntaxError(f"{value!r} is not an asset id")
+    pk = int(value)
+    cache: dict[int, Asset | None] | None = getattr(context, _ASSETS_ATTR, None)
+    if cache is None:
+        cache = {}
+        setattr(context, _ASSETS_ATTR, cache)
+    if pk not in cache:
+        cache[pk] = Asset.objects.filter(pk=pk).first() if 0 < pk <= MAX_PK else None
+    return cache[pk]
 
 
 def responsive_candidates(
@@ -139,21 +165,30 @@ def picture_html(
     return format_html("<picture>{}{}</picture>", sources, img)
 
 
-@register.simple_tag
-def image_url(asset: Asset | None, preset: str, fmt: str | None = None) -> str:
+@register.simple_tag(takes_context=True, name="image_url")
+def image_url(
+    context: template.Context, value: Asset | int | str | None, preset: str, fmt: str | None = None
+) -> str:
     """{% image_url asset "small" %} or {% image_url asset "small" "webp" %}; no query."""
+    asset = _asset(context, value)
     return url(asset, preset, fmt) if asset else ""
 
 
 @register.simple_tag(takes_context=True, name="image_srcset")
-def image_srcset(context: template.Context, asset: Asset | None, fmt: str | None = None) -> str:
+def image_srcset(
+    context: template.Context, value: Asset | int | str | None, fmt: str | None = None
+) -> str:
     """{% image_srcset asset %} or {% image_srcset asset "avif" %}."""
+    asset = _asset(context, value)
     return srcset(asset, fmt, _context_presets(context)) if asset else ""
 
 
 @register.simple_tag(takes_context=True, name="picture")
-def picture(context: template.Context, asset: Asset | None, **options: Any) -> SafeString:
+def picture(
+    context: template.Context, value: Asset | int | str | None, **options: Any
+) -> SafeString:
     """{% picture asset sizes="..." alt="..." fallback="large" css_class="..." loading="lazy" %}."""
+    asset = _asset(context, value)
     if not asset:
         return SafeString("")
     unknown = set(options) - {"sizes", "alt", "fallback", "css_class", "loading"}

@@ -234,3 +234,33 @@ def test_python_helpers_for_admin_snippets(
     with CaptureQueriesContext(connection) as queries:
         images.srcset(a)
     assert len(queries) == 1
+
+
+def test_tags_take_an_asset_id_looked_up_once_per_render(
+    presets: dict[str, Preset], django_assert_num_queries: Any
+) -> None:
+    """Contexts built from API data carry ids; each id is read once however many tags use it."""
+    a = asset()
+    source = (
+        '{% image_url a "small" %}|{% image_srcset a %}|{% picture a %}|{% image_url a "medium" %}'
+    )
+    with django_assert_num_queries(2):  # the asset, then the presets
+        by_id = render(source, a=a.pk)
+    with django_assert_num_queries(1):
+        by_instance = render(source, a=a)
+    assert by_id == by_instance
+    assert by_id.startswith(f"{CDN}/small/originals/shop/red%20shoe.jpg|")
+    assert render(source, a=str(a.pk)) == by_instance
+
+
+@pytest.mark.parametrize("value", [None, "", 987654, "987654", 0, 2**70])
+def test_no_asset_or_an_unknown_id_renders_nothing(presets: dict[str, Preset], value: Any) -> None:
+    source = '{% image_url a "small" %}{% image_srcset a %}{% picture a %}'
+    assert render(source, a=value) == ""
+    assert render(source) == ""  # a missing variable, as a product without an image
+
+
+@pytest.mark.parametrize("value", ["red shoe", 1.5, True, {"id": 1}])
+def test_anything_else_is_a_template_error(presets: dict[str, Preset], value: Any) -> None:
+    with pytest.raises(TemplateSyntaxError, match="asset"):
+        render('{% image_url a "small" %}', a=value)
