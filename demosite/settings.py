@@ -103,6 +103,18 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` has several processes on one file (web, worker, event consumer): WAL lets
+    # readers go on while one writes, and a writer waits for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    # Tests get a database file, not memory: Django's live server shares one in-memory
+    # connection between its request threads, and two requests at once (the preset page's
+    # preview and impact) failed with sqlite3.InterfaceError about one run in five.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"

@@ -265,13 +265,13 @@ def test_upload_needs_the_csrf_token(editor: Any) -> None:
     ("error", "status", "code", "advice"),
     [
         (
-            aws.AwsUnavailable("PutObject", "SlowDown: Please reduce your request rate"),
+            aws.error_for("PutObject", "SlowDown", "Please reduce your request rate"),
             503,
             "storage_unavailable",
             "try again",
         ),
         (
-            aws.AwsRefused("PutObject", "AccessDenied: Access Denied"),
+            aws.error_for("PutObject", "AccessDenied", "Access Denied"),
             502,
             "storage_refused",
             "Tell the site's administrator.",
