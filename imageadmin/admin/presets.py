@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 from imageadmin import previews
 from imageadmin.conf import conf
 from imageadmin.models import MAX_ACTIVE_PRESETS, Preset, Variant, VariantStatus
+from imageadmin.publishing.pending import pending_changes
 from imageadmin.variants import mark_stale, start_purge
 
 if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscript at run time
@@ -157,9 +158,33 @@ class PresetAdmin(_ModelAdmin):
             "active_presets": Preset.objects.active().count(),
             "max_active_presets": MAX_ACTIVE_PRESETS,
             "can_publish": request.user.has_perm("imageadmin.publish_presets"),
+            "pending": pending_changes(),
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)
+
+    def _not_live_yet(self, request: HttpRequest) -> None:
+        pending = pending_changes()
+        if not len(pending):
+            return
+        text = "Saved, but not live yet: the CDN uses the presets as last published ({})."
+        if request.user.has_perm("imageadmin.publish_presets"):
+            url = reverse("admin:imageadmin_publication_publish")
+            text += ' <a href="{}">Publish to AWS</a> to apply.'
+            self.message_user(request, format_html(text, pending.label(), url), messages.INFO)
+        else:
+            text += " Ask a preset admin to publish."
+            self.message_user(request, format_html(text, pending.label()), messages.INFO)
+
+    def response_add(
+        self, request: HttpRequest, obj: Preset, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        self._not_live_yet(request)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Preset) -> HttpResponse:
+        self._not_live_yet(request)
+        return super().response_change(request, obj)
 
     def render_change_form(
         self,
