@@ -253,3 +253,27 @@ def test_the_command_without_a_queue_says_what_to_set(settings: Any) -> None:
     settings.IMAGEADMIN_EVENTS_QUEUE_URL = ""
     with pytest.raises(CommandError, match="IMAGEADMIN_EVENTS_QUEUE_URL"):
         call_command("consume_variant_events", "--drain")
+
+
+def test_the_command_stops_on_a_database_error_when_draining(
+    sqs: Any,
+    queue: str,
+    s3_client: Any,
+    s3_bucket: str,
+    presets: dict[str, Preset],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs.meta.endpoint_url)
+    settings.IMAGEADMIN_EVENTS_QUEUE_URL = queue
+    make_asset(s3_client, s3_bucket, "originals/a.jpg")
+    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/a.jpg", Body=b"x")
+
+    def broken(events: Any) -> Any:
+        raise DatabaseError("database is down")
+
+    monkeypatch.setattr(inventory, "apply", broken)
+    with pytest.raises(CommandError, match="events left on the queue: database is down"):
+        call_command("consume_variant_events", "--drain")

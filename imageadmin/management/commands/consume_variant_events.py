@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import signal
+import time
 from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from imageadmin import aws, event_queue
 from imageadmin.conf import conf
+
+RETRY_SECONDS = 5
 
 
 class Command(BaseCommand):
@@ -49,16 +52,19 @@ class Command(BaseCommand):
         batches = event_queue.consume(sqs, queue_url, stop=lambda: stopping, drain=options["drain"])
         try:
             while True:
-                close_old_connections()
+                if not connection.in_atomic_block:  # as Django does between requests
+                    close_old_connections()
                 try:
                     batch = next(batches)
                 except StopIteration:
                     break
                 except DatabaseError as err:
+                    if options["drain"]:
+                        message = f"database error, events left on the queue: {err}"
+                        raise CommandError(message) from err
                     self.stderr.write(f"database error, events left on the queue: {err}")
-                    batches = event_queue.consume(
-                        sqs, queue_url, stop=lambda: stopping, drain=options["drain"]
-                    )
+                    time.sleep(RETRY_SECONDS)  # the messages come back after their timeout
+                    batches = event_queue.consume(sqs, queue_url, stop=lambda: stopping)
                     continue
                 if batch.received:
                     a = batch.applied
