@@ -9,7 +9,22 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
-from tests.browser import browser_type_launch_args  # noqa: F401  (Debian's Chromium)
+from tests.browser import browser_type_launch_args
+
+# What tests/demosite and tests/localaws take from here. Not `django_db_setup`: a second
+# definition of that session fixture in another directory would set the test database up
+# again, replacing the file the first one made while its connection is still in use.
+__all__ = [
+    "browser_type_launch_args",
+    "eager_tasks",
+    "editor",
+    "preset_admin",
+    "presets",
+    "pytest_configure",
+    "run_on_commit",
+    "s3_bucket",
+    "use_bucket",
+]
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the test
 # body are still synchronous and safe there.
