@@ -5,7 +5,7 @@ decoded is as small as the outputs allow:
 
 - JPEG: `Image.draft` lets libjpeg scale in the DCT domain to the smallest power-of-two
   reduction that is still >= DRAFT_GAP x the largest output;
-- WebP: libwebp scales while decoding (`resizer_lambda.webp`), straight to DRAFT_GAP x the
+- WebP: libwebp scales while decoding (`resizer_lambda.webp`), straight to WEBP_GAP x the
   largest output, instead of Pillow's full-size decode;
 - PNG, GIF, AVIF decode in full.
 
@@ -29,11 +29,15 @@ from resizer_lambda.deadline import DecodeClock
 from resizer_lambda.errors import CorruptImage, TooLarge, UnsupportedFormat
 from resizer_lambda.presets import Limits
 
-# How much larger than the largest output JPEG's DCT-domain scaling and WebP's scaled decoding
-# may go. bench/ measured 1.25 against 2.0 for JPEG: half the time for 1200 px outputs of 12-20
-# MP photos with SSIM against a full-decode LANCZOS reference still at or above sharp's at every
-# width; 1.0 falls below it.
+# How much larger than the largest output JPEG's DCT-domain scaling may go. bench/ measured 1.25
+# against 2.0: half the time for 1200 px outputs of 12-20 MP photos with SSIM against a
+# full-decode LANCZOS reference still at or above sharp's at every width; 1.0 falls below it.
 DRAFT_GAP = 1.25
+# How much larger than the largest output libwebp's scaled decoding goes. The VP8 decode itself
+# costs the same at any output size, so a larger intermediate is nearly free; its area filter
+# then leaves LANCZOS a 2x reduction (bench/: SSIM 0.995 on the 17 MP renders at 2.0, 0.974 at
+# 1.25, for 1-3% more time).
+WEBP_GAP = 2.0
 
 _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "avif": "AVIF"}
 _PLUGINS = {"jpeg": "Jpeg", "png": "Png", "webp": "WebP", "gif": "Gif", "avif": "Avif"}
@@ -163,14 +167,15 @@ def decode(
     """Decode once; return the RGB(A)/L(A) pixels, their colour manager and the source extent.
 
     For JPEG, decode at the smallest DCT scale that keeps every output DRAFT_GAP x away; for
-    WebP, at exactly DRAFT_GAP x the largest output. The extent is where the source's right and
+    WebP, at exactly WEBP_GAP x the largest output. The extent is where the source's right and
     bottom edges fall in the decoded image: W / scale, which is not the decoded size
     ceil(W / scale) when W is not a multiple of a JPEG scale.
     """
     extent: tuple[float, float] = im.size
     w, h = im.size
     scale = _scale(wanted)
-    want = (min(w, math.ceil(w * scale * DRAFT_GAP)), min(h, math.ceil(h * scale * DRAFT_GAP)))
+    gap = WEBP_GAP if source_format == "webp" else DRAFT_GAP
+    want = (min(w, math.ceil(w * scale * gap)), min(h, math.ceil(h * scale * gap)))
     if source_format == "jpeg":
         drafted = im.draft(im.mode if im.mode in ("RGB", "L", "CMYK") else None, want)
         if drafted is not None:
