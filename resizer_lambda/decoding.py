@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageFile
 
-from resizer_lambda import jpeg, webp
+from resizer_lambda import jpeg
 from resizer_lambda.colour import ColourManager
 from resizer_lambda.deadline import DecodeClock
 from resizer_lambda.errors import CorruptImage, TooLarge, UnsupportedFormat
@@ -183,6 +183,8 @@ def decode(
     icc = im.info.get("icc_profile")
     colour = ColourManager(icc if isinstance(icc, bytes) else None)
     if source_format == "webp" and not getattr(im, "is_animated", False):
+        from resizer_lambda import webp  # imported lazily: ctypes costs the cold start ~6 ms
+
         scaled = webp.decode(reader.getvalue(), want if want != (w, h) else None)
         if scaled is not None:
             return _opaque_dropped(scaled), colour, (float(want[0]), float(want[1]))
