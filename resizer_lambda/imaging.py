@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import io
 import time
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PIL import Image
 
+from resizer_lambda import png
 from resizer_lambda.decoding import (
     DRAFT_GAP,
     Box,
@@ -56,13 +56,6 @@ __all__ = [
 # How much larger than the output an intermediate must stay before the final LANCZOS pass
 # (Pillow's reducing_gap, and the cascade between outputs in render_many).
 REDUCING_GAP = 2.0
-# PNG: Pillow always filters adaptively (per row, the filter with the smallest sum); what is left
-# to choose is zlib's strategy. Z_RLE (matches of distance 1 only) is 35-40% faster than level 4
-# with Pillow's default Z_FILTERED and smaller on photos, renders and gently transparent images
-# (bench/: 0.62-0.78 of sharp's bytes). Images with fully transparent areas (glows, cut-outs)
-# compress badly with it (up to 1.9x sharp's bytes), so they keep level 4 with zlib's default
-# strategy (1.03-1.19x sharp's on those three corpus files, 0.8x on the rest).
-PNG_COMPRESS_LEVEL = 4
 WEBP_METHOD = 4
 AVIF_SPEED = 8
 
@@ -226,25 +219,19 @@ def _finish(im: Image.Image, preset: Preset, out_format: str, plan: _Plan) -> Im
     return im
 
 
-def _png_params(im: Image.Image) -> dict[str, object]:
-    """Return the zlib settings for `im`: RLE, unless it has fully transparent pixels."""
-    if im.mode in ("RGBA", "LA", "PA") and im.getchannel("A").getextrema()[0] == 0:
-        return {"compress_level": PNG_COMPRESS_LEVEL, "compress_type": zlib.Z_DEFAULT_STRATEGY}
-    return {"compress_level": PNG_COMPRESS_LEVEL, "compress_type": zlib.Z_RLE}
-
-
 def encode(im: Image.Image, out_format: str, quality: int) -> bytes:
     """Encode `im` with no metadata (no EXIF, GPS, ICC or text chunks)."""
+    im.info = {}  # resize/convert copy `info`; some encoders default to writing it
+    if out_format == "png":  # zlib settings and filtering chosen by resizer_lambda.png
+        return png.encode(im)
     params: dict[str, dict[str, object]] = {
         "jpeg": {"quality": quality, "optimize": True},
-        "png": _png_params(im) if out_format == "png" else {},
         "webp": {"quality": quality, "method": WEBP_METHOD},
         "avif": {"quality": quality, "speed": AVIF_SPEED},
     }
     if out_format not in params:  # pragma: no cover - the contract and key grammar check it
         raise UnsupportedFormat(f"cannot encode {out_format!r}")
     load_plugin(out_format)
-    im.info = {}  # resize/convert copy `info`; some encoders default to writing it
     buf = io.BytesIO()
     im.save(buf, _PIL_FORMATS[out_format], **params[out_format])
     return buf.getvalue()

@@ -10,9 +10,9 @@ import io
 import zlib
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFilter
 
-from resizer_lambda import imaging, webp
+from resizer_lambda import imaging, png, webp
 from resizer_lambda.presets import Preset
 from tests.resizer import images as img
 from tests.resizer.imaging_asserts import LIMITS, mean_abs_diff, render
@@ -109,15 +109,26 @@ def test_animated_webp_is_left_to_pillow_and_gives_its_first_frame() -> None:
 
 def _pillow_png(im: Image.Image) -> bytes:
     buf = io.BytesIO()
-    im.save(buf, "PNG", compress_level=imaging.PNG_COMPRESS_LEVEL)  # Pillow's Z_FILTERED
+    im.save(buf, "PNG", compress_level=4)  # Pillow's default strategy, Z_FILTERED
     return buf.getvalue()
 
 
 def _glow(size: tuple[int, int]) -> Image.Image:
-    """A cut-out with a soft glow: transparent corners, colour noise under low alpha."""
+    """A soft glow: transparent corners, colour under alpha fading from the middle."""
     im = img.photo(size).convert("RGBA")
     alpha = Image.radial_gradient("L").resize(size).point(lambda v: max(0, 255 - 2 * v))
     im.putalpha(alpha)
+    return im
+
+
+def _cut_out(size: tuple[int, int]) -> Image.Image:
+    """A cut-out: a photo on a transparent background, partial alpha only at its edge."""
+    im = img.photo(size).convert("RGBA")
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).ellipse(
+        (size[0] // 8, size[1] // 8, size[0] * 7 // 8, size[1] * 7 // 8), 255
+    )
+    im.putalpha(mask.filter(ImageFilter.GaussianBlur(2)))
     return im
 
 
@@ -126,7 +137,7 @@ def _glow(size: tuple[int, int]) -> Image.Image:
     [
         pytest.param(lambda: img.photo((600, 400)), id="photo"),
         pytest.param(lambda: img.photo((600, 400)).convert("L"), id="grey"),
-        pytest.param(lambda: _glow((600, 400)), id="transparent-glow"),
+        pytest.param(lambda: _cut_out((600, 400)), id="cut-out"),
     ],
 )
 def test_png_is_lossless_and_close_to_pillows_level_4(picture: object) -> None:
@@ -146,9 +157,42 @@ def test_png_is_lossless_and_close_to_pillows_level_4(picture: object) -> None:
     assert len(data) <= 1.1 * len(_pillow_png(im))
 
 
-def test_png_with_fully_transparent_pixels_avoids_run_length_encoding() -> None:
-    im = _glow((600, 400))
-    buf = io.BytesIO()
-    im.save(buf, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
+def _filters(data: bytes, row_bytes: int) -> set[int]:
+    """Return the filter types of a single-IDAT PNG's rows."""
+    raw = zlib.decompress(data[data.index(b"IDAT") + 4 : data.index(b"IEND") - 8])
+    return set(raw[:: row_bytes + 1])
 
-    assert len(imaging.encode(im, "png", 82)) < len(buf.getvalue())
+
+def test_png_with_soft_alpha_is_written_unfiltered() -> None:
+    im = _glow((600, 400))
+
+    data = imaging.encode(im, "png", 82)
+
+    assert png.has_soft_alpha(im)
+    assert _filters(data, 600 * 4) == {0}
+
+
+@pytest.mark.parametrize("picture", [_cut_out, lambda size: img.photo(size).convert("RGBA")])
+def test_png_of_a_cut_out_or_opaque_picture_keeps_pillows_filters(picture: object) -> None:
+    im = picture((600, 400))  # type: ignore[operator]
+
+    assert not png.has_soft_alpha(im)
+    assert png.encode(im) == _pillow_rle(im)
+
+
+def _pillow_rle(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG", compress_level=png.RLE_LEVEL, compress_type=zlib.Z_RLE)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_unfiltered_png_round_trips(mode: str) -> None:
+    im = _glow((97, 31)).convert(mode)
+
+    back = Image.open(io.BytesIO(png.encode_unfiltered(im)))
+    back.load()
+
+    assert (back.mode, back.size) == (mode, (97, 31))
+    assert back.tobytes() == im.tobytes()
+    assert not back.info
