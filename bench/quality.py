@@ -114,7 +114,8 @@ def _luma(im: Any, icc: bytes | None) -> Any:
     from PIL import Image
 
     if im.mode not in ("RGB", "RGBA", "L"):
-        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+        keyed = "transparency" in im.info
+        im = im.convert("RGBA" if "A" in im.getbands() or keyed else "RGB")
     if im.mode != "L":
         im = _to_srgb(im, icc)
     if im.mode == "RGBA":
@@ -134,7 +135,8 @@ class Reference:
         self.icc: bytes | None = im.info.get("icc_profile") or None
         im = ImageOps.exif_transpose(im)
         if im.mode not in ("RGB", "RGBA"):
-            im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+            keyed = "transparency" in im.info  # a palette or colour key with a tRNS chunk
+            im = im.convert("RGBA" if "A" in im.getbands() or keyed else "RGB")
         self.full = im
         self._cache: dict[tuple[int, int], Any] = {}
 

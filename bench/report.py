@@ -20,7 +20,8 @@ def header(results: dict[str, Any], corpus_files: list[corpus.CorpusFile], notes
         f"{meta['stat']} of {meta['repeats']} after a warm-up, pinned to cpu {meta['cpu']} "
         f"({meta['cpu_model']})",
         f"Python {meta['python']}, Pillow {meta['pillow']} (libjpeg-turbo "
-        f"{meta['libjpeg_turbo']}, zlib-ng {meta['zlib_ng']}, libwebp {meta['libwebp']})"
+        f"{meta['libjpeg_turbo']}, zlib {meta['zlib']} loaded (compiled for zlib-ng "
+        f"{meta['zlib_ng']}), libwebp {meta['libwebp']})"
         + (
             f"; sharp {results['sharp']['sharp']} / libvips {results['sharp']['vips']}, "
             f"concurrency {results['sharp']['concurrency']}"
