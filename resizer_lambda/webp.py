@@ -143,11 +143,6 @@ def _library() -> ctypes.CDLL | None:
     return None
 
 
-def available() -> bool:
-    """Return whether scaled decoding is available (libwebp found with the expected ABI)."""
-    return _library() is not None
-
-
 def decode(data: bytes, size: tuple[int, int] | None) -> Image.Image | None:
     """Decode a still WebP to RGB or RGBA, scaled to `size` while decoding (None: full size).
 
