@@ -153,7 +153,82 @@ def _mirror_tile_2x2(src: Path, dest: Path) -> None:
     tmp.replace(dest)
 
 
-RECIPES = {"mirror-tile-2x2": _mirror_tile_2x2}
+def _write(dest: Path, blob: bytes) -> None:
+    tmp = dest.with_suffix(dest.suffix + ".part")
+    tmp.write_bytes(blob)
+    tmp.replace(dest)
+
+
+# IFD0 entry "Orientation (0x0112), SHORT, count 1, value 1" in big- and little-endian TIFF.
+_ORIENTATION_1 = {
+    b"MM": b"\x01\x12\x00\x03\x00\x00\x00\x01\x00\x01",
+    b"II": b"\x12\x01\x03\x00\x01\x00\x00\x00\x01\x00",
+}
+
+
+def _exif_orientation_6(src: Path, dest: Path) -> None:
+    """Change the EXIF Orientation value 1 to 6 in place: no pixel is re-encoded."""
+    data = src.read_bytes()
+    exif = data.find(b"Exif\0\0")
+    order = data[exif + 6 : exif + 8]
+    entry = _ORIENTATION_1[order]
+    at = data.find(entry, exif)
+    if exif < 0 or at < 0 or at > exif + 65536:
+        raise CorpusError(f"{src.name}: no EXIF Orientation=1 entry to change")
+    value = at + len(entry) - 2
+    six = b"\x00\x06" if order == b"MM" else b"\x06\x00"
+    _write(dest, data[:value] + six + data[value + 2 :])
+
+
+def _save(im: Any, dest: Path, fmt: str, **params: Any) -> None:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **params)
+    _write(dest, buf.getvalue())
+
+
+def _pillow_palette(src: Path, dest: Path) -> None:
+    from PIL import Image
+
+    with Image.open(src) as im:
+        rgb = im.convert("RGB")
+    q = rgb.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG)
+    _save(q, dest, "PNG", compress_level=9)
+
+
+def _pillow_palette_alpha(src: Path, dest: Path) -> None:
+    from PIL import Image
+
+    with Image.open(src) as im:
+        rgba = im.convert("RGBA")
+    _save(rgba.quantize(256, method=Image.Quantize.FASTOCTREE), dest, "PNG", compress_level=9)
+
+
+def _pillow_webp_lossless(src: Path, dest: Path) -> None:
+    from PIL import Image
+
+    with Image.open(src) as im:
+        rgb = im.convert("RGB")
+    _save(rgb, dest, "WEBP", lossless=True, quality=75, method=4)
+
+
+def _pillow_webp_lossy(src: Path, dest: Path) -> None:
+    from PIL import Image
+
+    with Image.open(src) as im:
+        im.load()
+        _save(im, dest, "WEBP", quality=80, method=4)
+
+
+RECIPES = {
+    "mirror-tile-2x2": _mirror_tile_2x2,
+    "exif-orientation-6": _exif_orientation_6,
+    "pillow-palette": _pillow_palette,
+    "pillow-palette-alpha": _pillow_palette_alpha,
+    "pillow-webp-lossless": _pillow_webp_lossless,
+    "pillow-webp-lossy": _pillow_webp_lossy,
+}
+# Recipes whose output does not depend on the codec build: their sha256 is checked strictly.
+EXACT_RECIPES = {"exif-orientation-6"}
 
 
 def _to_corpus_file(entry: dict[str, Any], manifest: dict[str, Any]) -> CorpusFile:
@@ -177,8 +252,8 @@ def _to_corpus_file(entry: dict[str, Any], manifest: dict[str, Any]) -> CorpusFi
 def _is_ok(entry: dict[str, Any], path: Path) -> bool:
     if not path.is_file():
         return False
-    if "package" not in entry:  # derived: content depends on the local Pillow build
-        return True
+    if "package" not in entry and entry["recipe"] not in EXACT_RECIPES:
+        return True  # derived by re-encoding: the bytes depend on the local Pillow build
     return sha256_file(path) == entry["sha256"]
 
 
@@ -207,11 +282,13 @@ def ensure_corpus(*, quiet: bool = False, keep_debs: bool = False) -> list[Corpu
             got = sha256_file(dest)
             if got != entry["sha256"]:
                 raise CorpusError(f"{entry['name']}: sha256 {got} != manifest {entry['sha256']}")
-        elif not dest.is_file():
+        elif not _is_ok(entry, dest):
             src = CORPUS_DIR / entry["derived_from"]
             _log(f"derive {entry['name']} from {src.name} ({entry['recipe']})", quiet)
             RECIPES[entry["recipe"]](src, dest)
             got = sha256_file(dest)
+            if got != entry["sha256"] and entry["recipe"] in EXACT_RECIPES:
+                raise CorpusError(f"{entry['name']}: sha256 {got} != manifest {entry['sha256']}")
             if got != entry["sha256"]:
                 _log(
                     f"note: {entry['name']} sha256 {got} differs from the manifest's "

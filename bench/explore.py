@@ -11,7 +11,6 @@ import io
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import corpus
@@ -23,21 +22,15 @@ def explore_all(
     files: list[corpus.CorpusFile],
     widths: list[int],
     repeats: int,
-    sharp_files: dict[str, Any],
+    file_results: dict[str, Any],
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     """Explore every file; sharp's PNG byte counts (if sharp ran) go along for comparison."""
     explore: dict[str, Any] = {}
     for f in files:
         log(f"explore {f.name}")
-        png = (
-            {
-                int(w): len(Path(p).read_bytes())
-                for w, p in sharp_files[f.name]["outputs"]["per_width"].items()
-            }
-            if f.format == "png" and f.name in sharp_files
-            else None
-        )
+        sharp_bytes = file_results.get(f.name, {}).get("bytes", {}).get("sharp_b")
+        png = sharp_bytes if f.format == "png" else None
         explore[f.name] = explore_file(f, widths, repeats, png)
     return explore
 

@@ -114,7 +114,8 @@ def _luma(im: Any, icc: bytes | None) -> Any:
     from PIL import Image
 
     if im.mode not in ("RGB", "RGBA", "L"):
-        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+        keyed = "transparency" in im.info
+        im = im.convert("RGBA" if "A" in im.getbands() or keyed else "RGB")
     if im.mode != "L":
         im = _to_srgb(im, icc)
     if im.mode == "RGBA":
@@ -134,7 +135,8 @@ class Reference:
         self.icc: bytes | None = im.info.get("icc_profile") or None
         im = ImageOps.exif_transpose(im)
         if im.mode not in ("RGB", "RGBA"):
-            im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+            keyed = "transparency" in im.info  # a palette or colour key with a tRNS chunk
+            im = im.convert("RGBA" if "A" in im.getbands() or keyed else "RGB")
         self.full = im
         self._cache: dict[tuple[int, int], Any] = {}
 
@@ -164,23 +166,12 @@ class Reference:
 # SSIM and sizes of every output of one source
 
 
-def score_file(
-    f: corpus.CorpusFile,
-    res: dict[str, Any],
-    sharp_entry: dict[str, Any] | None,
-    best_kind: str | None,
-) -> None:
-    """Fill res['ssim'] and res['bytes'] per method and width."""
+def score_file(f: corpus.CorpusFile, res: dict[str, Any]) -> None:
+    """Fill res['ssim'] and res['bytes'] per method and width (sharp's from its output files)."""
     ref = Reference(f.path.read_bytes())
     blobs: dict[str, dict[int, bytes]] = dict(res.pop("_outputs"))
-    if sharp_entry is not None:
-        blobs["sharp_b"] = {
-            int(w): Path(p).read_bytes() for w, p in sharp_entry["outputs"]["per_width"].items()
-        }
-        if best_kind is not None:
-            blobs["sharp_c"] = {
-                int(w): Path(p).read_bytes() for w, p in sharp_entry["outputs"][best_kind].items()
-            }
+    for kind, paths in res.pop("_sharp_paths", {}).items():
+        blobs[kind] = {int(w): Path(p).read_bytes() for w, p in paths.items()}
     res["ssim"], res["bytes"], res["dims"] = {}, {}, {}
     for kind, by_w in blobs.items():
         res["ssim"][kind], res["bytes"][kind], res["dims"][kind] = {}, {}, {}

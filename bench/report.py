@@ -20,7 +20,8 @@ def header(results: dict[str, Any], corpus_files: list[corpus.CorpusFile], notes
         f"{meta['stat']} of {meta['repeats']} after a warm-up, pinned to cpu {meta['cpu']} "
         f"({meta['cpu_model']})",
         f"Python {meta['python']}, Pillow {meta['pillow']} (libjpeg-turbo "
-        f"{meta['libjpeg_turbo']}, zlib-ng {meta['zlib_ng']}, libwebp {meta['libwebp']})"
+        f"{meta['libjpeg_turbo']}, zlib {meta['zlib']} loaded (compiled for zlib-ng "
+        f"{meta['zlib_ng']}), libwebp {meta['libwebp']})"
         + (
             f"; sharp {results['sharp']['sharp']} / libvips {results['sharp']['vips']}, "
             f"concurrency {results['sharp']['concurrency']}"
@@ -63,102 +64,186 @@ def _table(title: str, header: list[str], rows: list[list[str]], note: str = "")
     return "\n".join(out)
 
 
+FORMATS = ("jpeg", "png", "webp")
+
+
+def by_format(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per input format (and "all"): time sums, paired ratios, SSIM and bytes for both jobs.
+
+    Ratios are ours / sharp: <= 1.00 means ours takes no longer. `sum` is the ratio of the
+    summed times (each file's time the run's statistic over its repeats); `median` is the median
+    over files of each file's paired ratio (the median over rounds of ours / sharp measured side
+    by side), which resists load that hit one side of one file.
+    """
+    files: dict[str, Any] = results["files"]
+    out: dict[str, dict[str, Any]] = {}
+    for fmt in (*FORMATS, "all"):
+        rows = {n: r for n, r in files.items() if fmt in ("all", r["format"])}
+        if not rows or "sharp_b" not in next(iter(rows.values())):
+            continue
+        entry: dict[str, Any] = {
+            "files": len(rows),
+            "mp": sum(r["mp"] for r in rows.values()),
+        }
+        for job, ours, theirs in (("one", "ours_one", "sharp_b"), ("all", "ours_many", "sharp_c")):
+            o = sum(r[ours]["total"] for r in rows.values())
+            t = sum(r[theirs]["total"] for r in rows.values())
+            paired = {n: r["paired"][job] for n, r in rows.items()}
+            worst = max(paired, key=lambda n: paired[n])
+            ssim_o = [v for r in rows.values() for v in r["ssim"][ours].values()]
+            ssim_t = [v for r in rows.values() for v in r["ssim"][theirs].values()]
+            entry[job] = {
+                "ours_ms": o,
+                "sharp_ms": t,
+                "sum_ratio": o / t,
+                "median_ratio": statistics.median(paired.values()),
+                "worst": (worst, paired[worst]),
+                "slower": sorted(n for n, v in paired.items() if v > 1.0),
+                "ssim_ours": statistics.fmean(ssim_o),
+                "ssim_sharp": statistics.fmean(ssim_t),
+                "ssim_worst": min(
+                    (r["ssim"][ours][w] - r["ssim"][theirs][w], n, w)
+                    for n, r in rows.items()
+                    for w in r["ssim"][ours]
+                ),
+                "bytes_ours": sum(sum(r["bytes"][ours].values()) for r in rows.values()),
+                "bytes_sharp": sum(sum(r["bytes"][theirs].values()) for r in rows.values()),
+            }
+        out[fmt] = entry
+    return out
+
+
+def report_formats(results: dict[str, Any]) -> str:
+    """The headline: per input format, ours vs sharp at its best, both jobs."""
+    table = by_format(results)
+    if not table:
+        return "\n== Per format: sharp not measured"
+    rows = []
+    for fmt, e in table.items():
+        for job, label in (("one", "one width per request vs (b)"), ("all", "all presets vs (c)")):
+            j = e[job]
+            rows.append(
+                [
+                    fmt.upper() if fmt != "all" else "ALL",
+                    str(e["files"]),
+                    f"{e['mp']:.0f}",
+                    label,
+                    _fmt_ms(j["ours_ms"]),
+                    _fmt_ms(j["sharp_ms"]),
+                    f"{j['sum_ratio']:.2f}x",
+                    f"{j['median_ratio']:.2f}x",
+                    f"{j['worst'][1]:.2f}x",
+                    f"{j['ssim_ours']:.4f}/{j['ssim_sharp']:.4f}",
+                    f"{j['bytes_ours'] / j['bytes_sharp']:.2f}",
+                    "PASS" if j["sum_ratio"] <= 1.0 else "FAIL",
+                ]
+            )
+    return _table(
+        f"Per input format: ours' time as a multiple of sharp's ({results['meta']['stat']} of "
+        "paired runs; <= 1.00x = ours no slower)",
+        [
+            "format",
+            "files",
+            "MP",
+            "job",
+            "ours ms",
+            "sharp ms",
+            "sum",
+            "median",
+            "worst",
+            "SSIM ours/sharp",
+            "bytes o/s",
+            "target",
+        ],
+        rows,
+        "  sum = ratio of the summed times; median = median over files of each file's paired "
+        "ratio (median over rounds\n  of ours/sharp run side by side); worst = the slowest "
+        "file's paired ratio. target: sum <= 1.00x.",
+    )
+
+
 def report(results: dict[str, Any], widths: list[int]) -> str:
     files: dict[str, Any] = results["files"]
     have_sharp = results["sharp"] is not None
+    have_naive = all("naive" in r for r in files.values())
     n_out = len(widths)
     stat = results["meta"]["stat"]
-    parts = []
+    parts = [report_formats(results)] if have_sharp else []
 
-    # 1. time
+    # time per file
+    nan = float("nan")
     rows = []
-    tot = {"naive": 0.0, "ours_one": 0.0, "ours_many": 0.0, "b": 0.0, "c": 0.0}
+    tot = dict.fromkeys(("naive", "one", "b", "many", "c"), 0.0)
     for name, r in files.items():
-        b = r.get("sharp_b_total", float("nan"))
-        c = r.get("sharp_c_best", float("nan"))
-        tot["naive"] += r["naive"]["total"]
-        tot["ours_one"] += r["ours_one"]["total"]
-        tot["ours_many"] += r["ours_many"]["total"]
-        tot["b"] += b
-        tot["c"] += c
+        vals = {
+            "naive": r["naive"]["total"] if have_naive else nan,
+            "one": r["ours_one"]["total"],
+            "b": r["sharp_b"]["total"] if have_sharp else nan,
+            "many": r["ours_many"]["total"],
+            "c": r["sharp_c"]["total"] if have_sharp else nan,
+        }
+        for k, v in vals.items():
+            tot[k] += v
+        paired = r.get("paired", {})
         rows.append(
             [
                 name,
+                r["format"],
                 f"{r['mp']:.1f}",
-                _fmt_ms(r["naive"]["total"]),
-                _fmt_ms(r["ours_one"]["total"]),
-                _fmt_ms(b),
-                _fmt_ms(r["ours_many"]["total"]),
-                _fmt_ms(c),
-                r.get("sharp_c_kind", "-"),
+                _fmt_ms(vals["naive"]),
+                _fmt_ms(vals["one"]),
+                _fmt_ms(vals["b"]),
+                f"{paired['one']:.2f}x" if paired else "n/a",
+                _fmt_ms(vals["many"]),
+                _fmt_ms(vals["c"]),
+                f"{paired['all']:.2f}x" if paired else "n/a",
+                _ratio(vals["naive"], vals["one"]),
+                _ratio(vals["naive"], vals["many"]),
             ]
         )
     rows.append(
-        ["TOTAL", "", *(_fmt_ms(tot[k]) for k in ("naive", "ours_one", "b", "ours_many", "c")), ""]
+        [
+            "TOTAL",
+            "",
+            "",
+            *(_fmt_ms(tot[k]) for k in ("naive", "one", "b")),
+            _ratio(tot["one"], tot["b"]),
+            _fmt_ms(tot["many"]),
+            _fmt_ms(tot["c"]),
+            _ratio(tot["many"], tot["c"]),
+            _ratio(tot["naive"], tot["one"]),
+            _ratio(tot["naive"], tot["many"]),
+        ]
     )
     parts.append(
         _table(
-            f"Time per source, ms ({stat}; sum over the {n_out} widths {widths})",
-            ["file", "MP", "(a) naive", "ours-1", "(b) sharp", "ours-all", "(c) sharp", "(c) via"],
-            rows,
-        )
-    )
-
-    # 2. throughput and ratios
-    rows = []
-    for name, r in [*files.items(), ("TOTAL", None)]:
-        if r is None:
-            t = tot
-            a, o1, om, b, c = t["naive"], t["ours_one"], t["ours_many"], t["b"], t["c"]
-            k = n_out * len(files)
-        else:
-            a, o1, om = r["naive"]["total"], r["ours_one"]["total"], r["ours_many"]["total"]
-            b, c = r.get("sharp_b_total", float("nan")), r.get("sharp_c_best", float("nan"))
-            k = n_out
-
-        def ips(ms: float, k: int = k) -> str:
-            return f"{k / ms * 1000:7.1f}" if ms == ms and ms else "    n/a"
-
-        rows.append(
-            [
-                name,
-                ips(a),
-                ips(o1),
-                ips(b),
-                ips(om),
-                ips(c),
-                _ratio(a, o1),
-                _ratio(a, om),
-                _ratio(b, o1),
-                _ratio(c, om),
-            ]
-        )
-    parts.append(
-        _table(
-            "Throughput (output images/s) and speed-ups (>1 = ours faster)",
+            f"Time per source, ms ({stat}; sum over the {n_out} widths {widths}); "
+            "o/s = paired ours/sharp",
             [
                 "file",
-                "(a) img/s",
+                "fmt",
+                "MP",
+                "(a) naive",
                 "ours-1",
-                "(b)",
+                "(b) sharp",
+                "o/s",
                 "ours-all",
-                "(c)",
+                "(c) sharp",
+                "o/s",
                 "(a)/ours-1",
                 "(a)/ours-all",
-                "(b)/ours-1",
-                "(c)/ours-all",
             ],
             rows,
         )
     )
 
-    # 3. per width, ours-1 vs (b)
+    # per width, ours-1 vs (b)
     rows = []
     for name, r in files.items():
         row = [name]
         for w in widths:
             o = r["ours_one"]["per_width"][w]
-            b = r.get("sharp_b", {}).get(w, float("nan"))
+            b = r["sharp_b"]["per_width"][w] if have_sharp else nan
             row.append(f"{o:6.1f}/{b:6.1f}")
         rows.append(row)
     parts.append(
@@ -169,7 +254,7 @@ def report(results: dict[str, Any], widths: list[int]) -> str:
         )
     )
 
-    # 4. pipeline stages
+    # pipeline stages
     rows = []
     for name, r in files.items():
         s1, sm = r["ours_one"]["stages"], r["ours_many"]["stages"]
@@ -187,8 +272,9 @@ def report(results: dict[str, Any], widths: list[int]) -> str:
         )
     )
 
-    # 5. SSIM
-    kinds = ["naive", "ours_one", "ours_many"] + (["sharp_b", "sharp_c"] if have_sharp else [])
+    # SSIM
+    kinds = (["naive"] if have_naive else []) + ["ours_one", "ours_many"]
+    kinds += ["sharp_b", "sharp_c"] if have_sharp else []
     rows = []
     for name, r in files.items():
         row = [name]
@@ -210,24 +296,23 @@ def report(results: dict[str, Any], widths: list[int]) -> str:
         )
     )
 
-    # 6. bytes
+    # bytes
     rows = []
     for name, r in files.items():
         row = [name, r["format"]]
-        for kind in ("naive", "ours_one", "ours_many", "sharp_b"):
+        for kind in ("ours_one", "sharp_b", "ours_many", "sharp_c"):
             v = r["bytes"].get(kind)
             row.append(f"{sum(v.values()) / 1024:9.1f}" if v else "n/a")
-        if "sharp_b" in r["bytes"]:
-            row.append(
-                _ratio(sum(r["bytes"]["ours_one"].values()), sum(r["bytes"]["sharp_b"].values()))
-            )
-        else:
-            row.append("n/a")  # --no-sharp
+        for ours, theirs in (("ours_one", "sharp_b"), ("ours_many", "sharp_c")):
+            if theirs in r["bytes"]:
+                row.append(_ratio(sum(r["bytes"][ours].values()), sum(r["bytes"][theirs].values())))
+            else:
+                row.append("n/a")  # --no-sharp
         rows.append(row)
     parts.append(
         _table(
             f"Output bytes, KiB (sum over the {n_out} widths)",
-            ["file", "fmt", "naive", "ours_one", "ours_many", "sharp_b", "ours/sharp"],
+            ["file", "fmt", "ours-1", "(b)", "ours-all", "(c)", "ours-1/(b)", "ours-all/(c)"],
             rows,
         )
     )
@@ -242,10 +327,10 @@ def report(results: dict[str, Any], widths: list[int]) -> str:
             vals = {
                 "one": r["ours_one"]["total"],
                 "one_alt": a["ours_one"]["total"],
-                "b": r.get("sharp_b_total", float("nan")),
+                "b": r["sharp_b"]["total"] if "sharp_b" in r else float("nan"),
                 "all": r["ours_many"]["total"],
                 "all_alt": a["ours_many"]["total"],
-                "c": r.get("sharp_c_best", float("nan")),
+                "c": r["sharp_c"]["total"] if "sharp_c" in r else float("nan"),
             }
             for k in keys:
                 tot[k] += vals[k]

@@ -11,8 +11,10 @@ resizer_lambda.presets.DEFAULT_PRESETS it times, as the median of --repeats runs
   (a)  naive Pillow: Image.open + full decode + resize(LANCZOS) + save, once per width;
   ours-1:   resizer_lambda.imaging.render_one, once per width (one request per variant);
   ours-all: resizer_lambda.imaging.render_many, every width from one decode;
-  (b)  sharp per width (bench/sharp/bench.mjs), the source design;
-  (c)  sharp with one input shared across the widths, the better of clone() and raw-decode.
+  (b)  sharp per width (bench/sharp/bench.mjs): .rotate().resize(w), shrink-on-load;
+  (c)  sharp all widths from one decode: shrink-on-load to the largest width, raw pixels kept,
+       every smaller width resized from them.
+ours and sharp are measured as pairs, interleaved width by width on the same core.
 
 It then scores every output with SSIM (luma, Gaussian window) against a full-decode LANCZOS
 reference of the same size, compares output bytes, measures peak RSS for the 50 MP JPEG in a
@@ -51,7 +53,7 @@ from alt_pillow import SIMD_PYTHON, ours_only, run_alt_pillow  # noqa: E402
 from explore import explore_all  # noqa: E402
 from quality import ensure_numpy, score_file  # noqa: E402
 from report import header, report, report_explore  # noqa: E402
-from sharp_runner import add_sharp_times, ensure_sharp, run_sharp, sharp_rss  # noqa: E402
+from sharp_runner import SharpServer, ensure_sharp, sharp_rss  # noqa: E402
 from system import cpu_model, measure_import, measure_rss, pillow_versions  # noqa: E402
 from targets import evaluate  # noqa: E402
 
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explore", action="store_true", help="measure pipeline alternatives")
     parser.add_argument("--only", help="only corpus files whose name contains this")
     parser.add_argument("--no-sharp", action="store_true", help="skip the sharp columns")
+    parser.add_argument("--no-naive", action="store_true", help="skip (a) naive Pillow")
     parser.add_argument("--no-rss", action="store_true")
     parser.add_argument("--no-import", action="store_true")
     parser.add_argument(
@@ -127,17 +130,18 @@ def main(argv: list[str] | None = None) -> int:
         "sharp": None,
     }
 
-    for f in files:
-        results["files"][f.name] = measure.measure_file(f, api, repeats, out_dir / "ours", log)
-
-    best_kind: dict[str, str] = {}
-    sharp_files: dict[str, Any] = {}
+    server = None
     if not args.no_sharp and ensure_sharp(notes):
-        log("sharp (b) and (c)")
-        sharp = run_sharp(files, widths, repeats, cpu, out_dir / "sharp")
-        results["sharp"] = {k: v for k, v in sharp.items() if k != "files"}
-        best_kind = add_sharp_times(results["files"], sharp)
-        sharp_files = sharp["files"]
+        server = SharpServer(cpu, measure.JPEG_QUALITY)
+        results["sharp"] = server.versions
+    try:
+        for f in files:
+            results["files"][f.name] = measure.measure_file(
+                f, api, repeats, out_dir / "ours", log, with_naive=not args.no_naive, sharp=server
+            )
+    finally:
+        if server is not None:
+            server.close()
 
     if args.alt_pillow:
         log(f"ours under {args.alt_pillow}")
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log("SSIM and sizes")
     for f in files:
-        score_file(f, results["files"][f.name], sharp_files.get(f.name), best_kind.get(f.name))
+        score_file(f, results["files"][f.name])
 
     if not args.no_rss:
         log(f"peak RSS on {rss_file.name}")
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         results["import"] = measure_import(import_runs)
 
     if args.explore:
-        results["explore"] = explore_all(files, widths, repeats, sharp_files, log)
+        results["explore"] = explore_all(files, widths, repeats, results["files"], log)
 
     results["targets"] = evaluate(results)
     results["meta"]["wall_s"] = time.perf_counter() - t_start

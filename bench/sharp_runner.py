@@ -1,8 +1,10 @@
-"""Drive bench/sharp/bench.mjs with node: columns (b) and (c), and sharp's peak RSS.
+"""Drive bench/sharp/bench.mjs: sharp at its best, served to run.py for paired measurements.
 
-sharp is the source design the resizer is judged against. bench.mjs does the timing in node
-(one core: `taskset`, `VIPS_CONCURRENCY=1`, `UV_THREADPOOL_SIZE=1`) and returns raw samples
-as JSON, which are summarised here with the same statistic as the Python columns.
+sharp is the peer the resizer is judged against. `SharpServer` starts one node process on the
+bench's core (`taskset`, `VIPS_CONCURRENCY=1`, `UV_THREADPOOL_SIZE=1`) and asks it for one job at a
+time over a pipe, so measure.py can interleave sharp's runs with ours file by file and width by
+width: both sides see the same machine load at nearly the same moment. Node times each job
+itself (the pipe is not counted); this module only carries requests and answers.
 """
 
 from __future__ import annotations
@@ -14,9 +16,6 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Any
-
-import corpus
-from measure import JPEG_QUALITY, summarise
 
 SHARP_DIR = Path(__file__).resolve().parent / "sharp"
 
@@ -49,25 +48,63 @@ def _node_cmd(cpu: int, script_args: list[str]) -> tuple[list[str], dict[str, st
     return cmd, env
 
 
-def run_sharp(
-    files: list[corpus.CorpusFile], widths: list[int], repeats: int, cpu: int, out_dir: Path
-) -> dict[str, Any]:
-    cfg = {
-        "files": [{"name": f.name, "path": str(f.path), "format": f.format} for f in files],
-        "widths": widths,
-        "repeats": repeats,
-        "quality": JPEG_QUALITY,
-        "outDir": str(out_dir),
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cfg_path = out_dir / "sharp-config.json"
-    cfg_path.write_text(json.dumps(cfg, indent=1))
-    cmd, env = _node_cmd(cpu, [str(cfg_path)])
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"sharp bench failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout)
-    return result
+class SharpServer:
+    """One node process running bench.mjs --serve; each call is one timed sharp job."""
+
+    def __init__(self, cpu: int, quality: int) -> None:
+        cmd, env = _node_cmd(cpu, ["--serve"])
+        self.quality = quality
+        self._proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        self.versions = self._ask({"op": "versions"})
+
+    def _ask(self, req: dict[str, Any]) -> dict[str, Any]:
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps(req) + "\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        if not line:
+            err = self._proc.stderr.read() if self._proc.stderr else ""
+            raise RuntimeError(f"sharp server died:\n{err[-3000:]}")
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"sharp failed on {req}:\n{answer['error']}")
+        return answer
+
+    def per_width(self, path: Path, fmt: str, width: int, out: Path | None = None) -> float:
+        """(b): one request for one width; return sharp's ms."""
+        req = {"op": "per_width", "path": str(path), "format": fmt, "width": width}
+        req["quality"] = self.quality
+        if out is not None:
+            req["out"] = str(out)
+        return float(self._ask(req)["ms"])
+
+    def shared(
+        self, path: Path, fmt: str, widths: list[int], out: list[Path] | None = None
+    ) -> float:
+        """(c): every width from one decode; return sharp's ms."""
+        req: dict[str, Any] = {"op": "shared", "path": str(path), "format": fmt}
+        req["widths"], req["quality"] = widths, self.quality
+        if out is not None:
+            req["out"] = [str(p) for p in out]
+        return float(self._ask(req)["ms"])
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
 
 
 def sharp_rss(path: Path, widths: list[int], cpu: int) -> dict[str, Any] | None:
@@ -77,17 +114,3 @@ def sharp_rss(path: Path, widths: list[int], cpu: int) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = json.loads(proc.stdout)
     return out
-
-
-def add_sharp_times(files: dict[str, dict[str, Any]], sharp: dict[str, Any]) -> dict[str, str]:
-    """Summarise sharp's samples into each file's results; return each file's best (c) way."""
-    best_kind: dict[str, str] = {}
-    for name, entry in sharp["files"].items():
-        r = files[name]
-        r["sharp_b"] = {int(w): summarise(v["samples"]) for w, v in entry["per_width"].items()}
-        r["sharp_b_total"] = sum(r["sharp_b"].values())
-        r["sharp_c"] = {k: summarise(v["samples"]) for k, v in entry["shared"].items()}
-        kind = min(r["sharp_c"], key=lambda k: r["sharp_c"][k])
-        r["sharp_c_best"], r["sharp_c_kind"] = r["sharp_c"][kind], kind
-        best_kind[name] = kind
-    return best_kind

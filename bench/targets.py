@@ -8,6 +8,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from report import by_format
+
 RSS_LIMIT_MB = 300.0
 IMPORT_LIMIT_MS = 50.0
 NAIVE_SPEEDUP = 4.0
@@ -17,6 +19,8 @@ SSIM_WORST_SLACK = 0.01  # no single output may be worse than sharp's by more th
 def evaluate(results: dict[str, Any]) -> list[dict[str, str]]:
     files = results["files"].values()
     out: list[dict[str, str]] = []
+    have_naive = all("naive" in r for r in files)
+    naive = sum(r["naive"]["total"] for r in files) if have_naive else float("nan")
 
     def add(name: str, ok: bool | None, detail: str) -> None:
         out.append(
@@ -27,76 +31,64 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, str]]:
             }
         )
 
-    one = sum(r["ours_one"]["total"] for r in files)
-    many = sum(r["ours_many"]["total"] for r in files)
-    naive = sum(r["naive"]["total"] for r in files)
-    if results["sharp"] is not None:
-        b = sum(r["sharp_b_total"] for r in files)
-        c = sum(r["sharp_c_best"] for r in files)
-        items = results["files"].items()
-        slow_b = [n for n, r in items if r["ours_one"]["total"] > r["sharp_b_total"]]
-        slow_c = [n for n, r in items if r["ours_many"]["total"] > r["sharp_c_best"]]
-        add(
-            "one width per request no slower than (b) sharp per width",
-            one <= b,
-            f"ours-1 {one:.0f} ms vs (b) {b:.0f} ms = {b / one:.2f}x; slower on: "
-            f"{', '.join(slow_b) or 'none'}",
-        )
-        add(
-            "all presets from one decode no slower than (c) sharp shared (best peer)",
-            many <= c,
-            f"ours-all {many:.0f} ms vs (c) {c:.0f} ms = {c / many:.2f}x; slower on: "
-            f"{', '.join(slow_c) or 'none'}",
-        )
-    else:
-        add("one width per request no slower than (b)", None, "sharp not available")
-        add("all presets from one decode no slower than (c)", None, "sharp not available")
-    add(
-        f">= {NAIVE_SPEEDUP:g}x faster than (a) naive Pillow, per request (ours-1)",
-        naive / one >= NAIVE_SPEEDUP,
-        f"{naive / one:.2f}x ({naive:.0f} ms vs {one:.0f} ms)",
-    )
-    add(
-        f">= {NAIVE_SPEEDUP:g}x faster than (a) naive Pillow, all presets (ours-all)",
-        naive / many >= NAIVE_SPEEDUP,
-        f"{naive / many:.2f}x ({naive:.0f} ms vs {many:.0f} ms)",
-    )
-    if results["sharp"] is not None:
-        for ours, theirs in (("ours_one", "sharp_b"), ("ours_many", "sharp_c")):
-            mo = statistics.fmean(v for r in files for v in r["ssim"][ours].values())
-            mt = statistics.fmean(v for r in files for v in r["ssim"][theirs].values())
-            worst = min(
-                (r["ssim"][ours][w] - r["ssim"][theirs][w], n, w)
-                for n, r in results["files"].items()
-                for w in r["ssim"][ours]
-            )
-            ok = mo >= mt and worst[0] >= -SSIM_WORST_SLACK
+    table = by_format(results) if results["sharp"] is not None else {}
+    jobs = (("one", "one width per request", "(b)"), ("all", "all presets from one decode", "(c)"))
+    for fmt, e in table.items():
+        tag = "whole corpus" if fmt == "all" else fmt.upper()
+        for job, label, peer in jobs:
+            j = e[job]
             add(
-                f"SSIM {ours} no worse than {theirs}",
-                ok,
-                f"mean {mo:.4f} vs {mt:.4f}; worst single output {worst[0]:+.4f} "
-                f"({worst[1]} @ {worst[2]})",
+                f"{tag}: {label} no slower than sharp {peer}",
+                j["sum_ratio"] <= 1.0,
+                f"{j['ours_ms']:.0f} ms vs {j['sharp_ms']:.0f} ms = {j['sum_ratio']:.2f}x sharp's "
+                f"time (median paired {j['median_ratio']:.2f}x); slower on: "
+                f"{', '.join(j['slower']) or 'none'}",
             )
-        pngs = [r for r in files if r["format"] == "png"]
-        if pngs:
-            ours_b = sum(sum(r["bytes"]["ours_one"].values()) for r in pngs)
-            sharp_b = sum(sum(r["bytes"]["sharp_b"].values()) for r in pngs)
+    for fmt, e in table.items():
+        if fmt == "all":
+            continue
+        for job, label, peer in jobs:
+            j = e[job]
+            delta, name, w = j["ssim_worst"]
+            add(
+                f"{fmt.upper()}: SSIM of {label} no worse than sharp {peer}",
+                j["ssim_ours"] >= j["ssim_sharp"] and delta >= -SSIM_WORST_SLACK,
+                f"mean {j['ssim_ours']:.4f} vs {j['ssim_sharp']:.4f}; worst single output "
+                f"{delta:+.4f} ({name} @ {w})",
+            )
+    if "png" in table:
+        for job, label, peer in jobs:
+            ours, theirs = ("ours_one", "sharp_b") if job == "one" else ("ours_many", "sharp_c")
+            j = table["png"][job]
             bigger = [
                 f"{n}@{w}"
                 for n, r in results["files"].items()
                 if r["format"] == "png"
-                for w in r["bytes"]["ours_one"]
-                if r["bytes"]["ours_one"][w] > r["bytes"]["sharp_b"][w]
+                for w in r["bytes"][ours]
+                if r["bytes"][ours][w] > r["bytes"][theirs][w]
             ]
             add(
-                "PNG output no larger than sharp's",
-                ours_b <= sharp_b,
-                f"{ours_b / 1024:.1f} KiB vs {sharp_b / 1024:.1f} KiB "
-                f"({ours_b / sharp_b:.3f}); larger outputs: {', '.join(bigger) or 'none'}",
+                f"PNG bytes of {label} no larger than sharp {peer}",
+                j["bytes_ours"] <= j["bytes_sharp"],
+                f"{j['bytes_ours'] / 1024:.1f} KiB vs {j['bytes_sharp'] / 1024:.1f} KiB "
+                f"({j['bytes_ours'] / j['bytes_sharp']:.3f}); larger outputs: "
+                f"{', '.join(bigger) or 'none'}",
             )
-    else:
-        add("SSIM no worse than sharp's", None, "sharp not available")
-        add("PNG output no larger than sharp's", None, "sharp not available")
+    if results["sharp"] is None:
+        add("time, SSIM and PNG bytes against sharp", None, "sharp not available")
+    if have_naive:
+        one = sum(r["ours_one"]["total"] for r in files)
+        many = sum(r["ours_many"]["total"] for r in files)
+        add(
+            f">= {NAIVE_SPEEDUP:g}x faster than (a) naive Pillow, per request (ours-1)",
+            naive / one >= NAIVE_SPEEDUP,
+            f"{naive / one:.2f}x ({naive:.0f} ms vs {one:.0f} ms)",
+        )
+        add(
+            f">= {NAIVE_SPEEDUP:g}x faster than (a) naive Pillow, all presets (ours-all)",
+            naive / many >= NAIVE_SPEEDUP,
+            f"{naive / many:.2f}x ({naive:.0f} ms vs {many:.0f} ms)",
+        )
     rss = results.get("rss")
     if rss:
         peaks = {m: rss[m].get("peak_mb") for m in ("ours-all", "ours-1")}
@@ -112,8 +104,8 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, str]]:
         a_many = sum(alt["files"][n]["ours_many"]["total"] for n in results["files"])
         tag = f"[optional extra: Pillow {alt['pillow']}]"
         if results["sharp"] is not None:
-            b = sum(r["sharp_b_total"] for r in files)
-            c = sum(r["sharp_c_best"] for r in files)
+            b = sum(r["sharp_b"]["total"] for r in files)
+            c = sum(r["sharp_c"]["total"] for r in files)
             add(
                 f"{tag} ours-1 no slower than (b)",
                 a_one <= b,

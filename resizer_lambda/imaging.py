@@ -2,14 +2,12 @@
 
 The pipeline for one original and one or more presets:
 
-1. sniff the format from the bytes (allow-list), count a JPEG's scans (`resizer_lambda.jpeg`),
-   open the header only and refuse bombs by their header dimensions before any pixel is decoded;
+1. sniff the format, open the header and refuse bombs before any pixel is decoded
+   (`resizer_lambda.decoding`; a JPEG's scans are counted first, `resizer_lambda.jpeg`);
 2. plan every output in display orientation (EXIF orientation applied), then map each plan back
    to stored orientation so resizing happens before the (cheap) transpose of the small result;
-3. decode once, on the clock of `limits.max_decode_seconds` (`resizer_lambda.deadline`): for
-   JPEG, `draft` lets libjpeg scale in the DCT domain to the smallest power-of-two size that is
-   still >= DRAFT_GAP x the largest output; other formats decode in full; an alpha channel that
-   is opaque everywhere is dropped (lossless, and it halves the resampling work);
+3. decode once, as small as the outputs allow (JPEG DCT scaling, WebP scaled decoding), on the
+   clock of `limits.max_decode_seconds` (`resizer_lambda.decoding`, `resizer_lambda.deadline`);
 4. per preset, largest first: resize (LANCZOS with Pillow's `reducing_gap`) from the smallest
    earlier output that is still REDUCING_GAP x larger, else from the decoded image; crop or pad
    for the fit, transpose, convert to sRGB (`resizer_lambda.colour`), flatten alpha for JPEG,
@@ -21,32 +19,43 @@ the original format (GIF is a poor output format for resized photos).
 
 from __future__ import annotations
 
-import importlib
 import io
-import math
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, ImageFile
+from PIL import Image
 
-from resizer_lambda import jpeg
-from resizer_lambda.colour import ColourManager
-from resizer_lambda.deadline import DecodeClock
-from resizer_lambda.errors import CorruptImage, TooLarge, UnsupportedFormat
+from resizer_lambda import png
+from resizer_lambda.decoding import (
+    DRAFT_GAP,
+    Box,
+    decode,
+    load_plugin,
+    open_image,
+    orientation,
+    sniff_format,
+)
+from resizer_lambda.errors import TooLarge, UnsupportedFormat
 from resizer_lambda.presets import Limits, Preset
+
+__all__ = [
+    "CONTENT_TYPES",
+    "DRAFT_GAP",
+    "Rendered",
+    "SourceInfo",
+    "encode",
+    "output_size",
+    "probe",
+    "render_many",
+    "render_one",
+    "sniff_format",
+]
 
 # How much larger than the output an intermediate must stay before the final LANCZOS pass
 # (Pillow's reducing_gap, and the cascade between outputs in render_many).
 REDUCING_GAP = 2.0
-# How much larger than the largest output libjpeg's DCT-domain scaling may go. bench/ measured
-# 1.25 against 2.0: half the time for 1200 px outputs of 12-20 MP photos with SSIM against a
-# full-decode LANCZOS reference still at or above sharp's at every width; 1.0 falls below it.
-DRAFT_GAP = 1.25
-# Level 4 encodes 2.7x faster than 6 for ~5% more bytes, still ~25% smaller than sharp's PNGs.
-PNG_COMPRESS_LEVEL = 4
 WEBP_METHOD = 4
 AVIF_SPEED = 8
 
@@ -56,10 +65,9 @@ CONTENT_TYPES = {
     "webp": "image/webp",
     "avif": "image/avif",
 }
-_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "avif": "AVIF"}
+_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "avif": "AVIF"}
 # The largest side each encoder can write (PNG's limit is far beyond any pixel limit).
 _MAX_SIDE = {"jpeg": 65_500, "webp": 16_383, "avif": 65_536}
-_PLUGINS = {"jpeg": "Jpeg", "png": "Png", "webp": "WebP", "gif": "Gif", "avif": "Avif"}
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -69,7 +77,6 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_ORIENTATION_TAG = 0x0112
 
 
 @dataclass(frozen=True)
@@ -101,14 +108,11 @@ class SourceInfo:
     orientation: int
 
 
-_Box = tuple[float, float, float, float]
-
-
 @dataclass(frozen=True)
 class _Plan:
     """How to make one output: a source-space crop box, a resize size, and a final canvas."""
 
-    box: _Box  # in display orientation, source pixels
+    box: Box  # in display orientation, source pixels
     size: tuple[int, int]  # resized size in display orientation
     canvas: tuple[int, int] | None  # pad to this (contain), else None
 
@@ -126,88 +130,14 @@ def _timed(timings: Timings | None, name: str) -> Iterator[None]:
             timings[name] = timings.get(name, 0.0) + (time.perf_counter() - start) * 1000
 
 
-def sniff_format(data: bytes) -> str:
-    """Return the allow-listed format of `data` from its magic bytes, or raise."""
-    head = data[:32]
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
-        return "avif"
-    if head[4:8] == b"ftyp" and b"avif" in data[16 : 8 + int.from_bytes(head[:4], "big")]:
-        return "avif"
-    if not data:
-        raise CorruptImage("the original is empty")
-    raise UnsupportedFormat("the original is not a JPEG, PNG, WebP, GIF or AVIF image")
-
-
-def _open(data: bytes, limits: Limits) -> tuple[ImageFile.ImageFile, str, DecodeClock]:
-    """Open the header of `data` and check it against the limits; decode nothing yet.
-
-    Return the image, its format and the reader Pillow decodes from (started by `_decode`).
-    """
-    if len(data) > limits.max_bytes:
-        raise TooLarge(f"the original is {len(data)} bytes; the limit is {limits.max_bytes}")
-    fmt = sniff_format(data)
-    reader = DecodeClock(data, jpeg.scan_offsets(data) if fmt == "jpeg" else ())
-    _load_plugin(fmt)
-    try:
-        with warnings.catch_warnings():
-            # Bomb warnings (our own limit applies below) and "Corrupt EXIF data" log noise.
-            warnings.simplefilter("ignore")
-            # A JPEG with an MP header opens as Pillow's MPO (a JPEG subclass): frame 0 is used.
-            im = Image.open(reader, formats=[_PIL_FORMATS[fmt]])
-    except Image.DecompressionBombError as err:  # Pillow's own cap, 2 x MAX_IMAGE_PIXELS
-        raise TooLarge(
-            f"the original's dimensions exceed the pixel limit ({limits.max_pixels}): {err}"
-        ) from err
-    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as err:  # AVIF: RuntimeError
-        raise CorruptImage(f"the original is not a readable {fmt.upper()} image") from err
-    width, height = im.size
-    if width * height > limits.max_pixels:
-        raise TooLarge(
-            f"the original is {width}x{height} = {width * height} pixels; "
-            f"the limit is {limits.max_pixels}"
-        )
-    if width < 1 or height < 1:
-        raise CorruptImage("the original has no pixels")
-    return im, fmt, reader
-
-
-def _load_plugin(fmt: str) -> None:
-    """Import only the plugin needed: Image.init() would import every plugin (cold start)."""
-    plugin = importlib.import_module(f"PIL.{_PLUGINS[fmt]}ImagePlugin")
-    if not getattr(plugin, "SUPPORTED", True):  # WebP and AVIF are optional in Pillow builds
-        raise UnsupportedFormat(f"this resizer's Pillow was built without {fmt.upper()} support")
-
-
-def _orientation(im: Image.Image) -> int:
-    # PNG's getexif() decodes the whole image to look for an eXIf chunk after the pixel data;
-    # only one before it counts here, so that probing and planning never decode.
-    if im.format == "PNG" and "exif" not in im.info:
-        return 1
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Corrupt EXIF data" would only be log noise
-            value = im.getexif().get(_ORIENTATION_TAG, 1)
-    except Exception:  # a broken EXIF block must not make the image unusable
-        return 1
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
-
-
 def probe(data: bytes, limits: Limits) -> SourceInfo:
     """Return format and display-oriented dimensions of `data` without decoding pixels."""
-    im, fmt, _ = _open(data, limits)
-    orientation = _orientation(im)
+    im, fmt, _ = open_image(data, limits)
+    turn = orientation(im)
     width, height = im.size
-    if orientation >= 5:
+    if turn >= 5:
         width, height = height, width
-    return SourceInfo(format=fmt, width=width, height=height, orientation=orientation)
+    return SourceInfo(format=fmt, width=width, height=height, orientation=turn)
 
 
 def _plan(preset: Preset, width: int, height: int) -> _Plan:
@@ -243,7 +173,7 @@ def _plan(preset: Preset, width: int, height: int) -> _Plan:
 
 
 # Display box (x0, y0, x1, y1) -> stored box, for a w x h display image, per EXIF orientation.
-_STORED_BOX: dict[int, Callable[[float, float, float, float, float, float], _Box]] = {
+_STORED_BOX: dict[int, Callable[[float, float, float, float, float, float], Box]] = {
     2: lambda x0, y0, x1, y1, w, h: (w - x1, y0, w - x0, y1),
     3: lambda x0, y0, x1, y1, w, h: (w - x1, h - y1, w - x0, h - y0),
     4: lambda x0, y0, x1, y1, w, h: (x0, h - y1, x1, h - y0),
@@ -256,39 +186,12 @@ _STORED_BOX: dict[int, Callable[[float, float, float, float, float, float], _Box
 
 def _to_stored(
     plan: _Plan, orientation: int, width: int, height: int
-) -> tuple[_Box, tuple[int, int]]:
+) -> tuple[Box, tuple[int, int]]:
     """Map a display-space box and size to stored (pre-transpose) orientation."""
     to_stored = _STORED_BOX.get(orientation)
     box = plan.box if to_stored is None else to_stored(*plan.box, float(width), float(height))
     size = (plan.size[1], plan.size[0]) if orientation >= 5 else plan.size
     return box, size
-
-
-def _normalise_mode(im: Image.Image) -> Image.Image:
-    """Return `im` in a mode that resizes and encodes correctly (L, LA, RGB or RGBA)."""
-    mode = im.mode
-    # A tRNS colour key (PNG L/RGB/I;16, GIF palettes) becomes a real alpha channel.
-    keyed = "transparency" in im.info
-    if mode in ("L", "RGB") and keyed:
-        return im.convert("LA" if mode == "L" else "RGBA")
-    if mode in ("L", "RGB", "RGBA", "LA"):
-        return im
-    if mode == "1":
-        return im.convert("L")
-    if mode.startswith("I"):  # 16-bit greyscale PNG (I;16) or 32-bit I
-        # convert("L") would clamp 16-bit values at 255; scale the range instead, rounding.
-        grey = im.point(lambda v: v * (1 / 257) + 0.5).convert("L")
-        if keyed:
-            grey.putalpha(im.convert("LA").getchannel("A"))
-        return grey
-    if mode == "P":
-        palette_alpha = im.palette is not None and im.palette.mode == "RGBA"
-        return im.convert("RGBA" if keyed or palette_alpha else "RGB")
-    if mode in ("PA", "RGBa"):
-        return im.convert("RGBA")
-    if mode == "La":
-        return im.convert("LA")
-    return im.convert("RGB")  # CMYK without a profile, YCbCr, RGBX
 
 
 def output_format(source_format: str, preset: Preset, fmt: str | None) -> str:
@@ -322,63 +225,20 @@ def _finish(im: Image.Image, preset: Preset, out_format: str, plan: _Plan) -> Im
 
 def encode(im: Image.Image, out_format: str, quality: int) -> bytes:
     """Encode `im` with no metadata (no EXIF, GPS, ICC or text chunks)."""
+    im.info = {}  # resize/convert copy `info`; some encoders default to writing it
+    if out_format == "png":  # zlib settings and filtering chosen by resizer_lambda.png
+        return png.encode(im)
     params: dict[str, dict[str, object]] = {
         "jpeg": {"quality": quality, "optimize": True},
-        "png": {"compress_level": PNG_COMPRESS_LEVEL},
         "webp": {"quality": quality, "method": WEBP_METHOD},
         "avif": {"quality": quality, "speed": AVIF_SPEED},
     }
     if out_format not in params:  # pragma: no cover - the contract and key grammar check it
         raise UnsupportedFormat(f"cannot encode {out_format!r}")
-    _load_plugin(out_format)
-    im.info = {}  # resize/convert copy `info`; some encoders default to writing it
+    load_plugin(out_format)
     buf = io.BytesIO()
     im.save(buf, _PIL_FORMATS[out_format], **params[out_format])
     return buf.getvalue()
-
-
-def _decode(
-    im: ImageFile.ImageFile,
-    source_format: str,
-    plans: Sequence[_Plan],
-    reader: DecodeClock,
-    limits: Limits,
-) -> tuple[Image.Image, ColourManager, tuple[float, float]]:
-    """Decode once; return the RGB(A)/L(A) pixels, their colour manager and the source extent.
-
-    For JPEG, decode at the smallest DCT scale that keeps every output DRAFT_GAP x away.
-    The extent is where the source's right and bottom edges fall in the decoded image: W / scale,
-    which is not the decoded size ceil(W / scale) when W is not a multiple of the scale.
-    """
-    extent: tuple[float, float] = im.size
-    if source_format == "jpeg":
-        scale = max(
-            min(1.0, max(p.size[0] / (p.box[2] - p.box[0]), p.size[1] / (p.box[3] - p.box[1])))
-            for p in plans
-        )
-        w, h = im.size
-        want = (
-            min(w, math.ceil(w * scale * DRAFT_GAP)),
-            min(h, math.ceil(h * scale * DRAFT_GAP)),
-        )
-        drafted = im.draft(im.mode if im.mode in ("RGB", "L", "CMYK") else None, want)
-        if drafted is not None:
-            extent = drafted[1][2], drafted[1][3]
-    icc = im.info.get("icc_profile")
-    reader.start(limits.max_decode_seconds)
-    try:
-        im.load()
-    except Image.DecompressionBombError as err:
-        raise TooLarge(f"the original's dimensions exceed the pixel limit: {err}") from err
-    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError, MemoryError) as err:
-        raise CorruptImage(
-            f"the original {source_format.upper()} image is truncated or corrupt"
-        ) from err
-    colour = ColourManager(icc if isinstance(icc, bytes) else None)
-    base = colour.cmyk_to_srgb(im) if im.mode == "CMYK" else _normalise_mode(im)
-    if base.mode in ("RGBA", "LA") and base.getchannel("A").getextrema() == (255, 255):
-        base = base.convert(base.mode[:-1])  # opaque everywhere: the alpha carries nothing
-    return base, colour, extent
 
 
 def render_many(
@@ -391,12 +251,13 @@ def render_many(
     """Render every preset from one decode of `data`; `fmt` overrides the output format."""
     if not presets:
         return {}
-    im, source_format, reader = _open(data, limits)
-    orientation = _orientation(im)
+    im, source_format, reader = open_image(data, limits)
+    turn = orientation(im)
     width, height = im.size
-    if orientation >= 5:
+    if turn >= 5:
         width, height = height, width
     plans = [_plan(p, width, height) for p in presets]
+    stored = [_to_stored(plan, turn, width, height) for plan in plans]
     formats = [output_format(source_format, p, fmt) for p in presets]
     for plan, out_format in zip(plans, formats, strict=True):
         out_w, out_h = plan.canvas or plan.size  # a width-only preset on a very tall original
@@ -408,8 +269,8 @@ def render_many(
 
     stored_w, stored_h = im.size  # before draft() shrinks it
     with _timed(timings, "decode"):
-        base, colour, extent = _decode(im, source_format, plans, reader, limits)
-    # draft() may have decoded a smaller image than the header says: scale the boxes.
+        base, colour, extent = decode(im, source_format, stored, reader, limits)
+    # The decoder may have made a smaller image than the header says: scale the boxes.
     sx, sy = extent[0] / stored_w, extent[1] / stored_h
 
     results: dict[str, Rendered] = {}
@@ -419,7 +280,7 @@ def render_many(
     order = sorted(range(len(presets)), key=lambda i: -plans[i].size[0] * plans[i].size[1])
     for i in order:
         preset, plan, out_format = presets[i], plans[i], formats[i]
-        box, size = _to_stored(plan, orientation, width, height)
+        box, size = stored[i]
         box = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
         with _timed(timings, "resize"):
             source = None
@@ -436,8 +297,8 @@ def render_many(
                 )
             if plan.box == full:
                 whole.append(out)
-            if orientation in _TRANSPOSE:
-                out = out.transpose(_TRANSPOSE[orientation])
+            if turn in _TRANSPOSE:
+                out = out.transpose(_TRANSPOSE[turn])
             out = colour.to_srgb(out)
             out = _finish(out, preset, out_format, plan)
         with _timed(timings, "encode"):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import pytest
 from PIL import Image
 
-from resizer_lambda import deadline, imaging, jpeg
+from resizer_lambda import deadline, decoding, imaging, jpeg
 from resizer_lambda.errors import (
     CorruptImage,
     DecodeTooSlow,
@@ -188,7 +188,7 @@ def test_a_decode_over_the_time_limit_is_stopped(
             super().__init__(data, boundaries)
             clocks.append(self)
 
-    monkeypatch.setattr(imaging, "DecodeClock", Recorded)
+    monkeypatch.setattr(decoding, "DecodeClock", Recorded)
     limits = Limits(max_decode_seconds=0.05)
     start = time.perf_counter()
     with pytest.raises(DecodeTooSlow, match=r"took over 0.05 s") as caught:
