@@ -85,7 +85,7 @@ def test_a_million_objects_sync_in_bounded_memory(monkeypatch: pytest.MonkeyPatc
     assert (first.objects, first.created, first.removed) == (50_000, 50, GONE)
 
     stats, peak, seconds = run(small, 1_000_000, monkeypatch)
-    print(f"\n1,000,000 objects: peak {peak / 2**20:.1f} MiB, {seconds:.1f} s")  # noqa: T201
+    print(f"\n1,000,000 objects: peak {peak / 2**20:.1f} MiB, {seconds:.1f} s")
 
     assert stats.objects == 1_000_000
     assert (stats.created, stats.unchanged, stats.removed) == (950, 50, 0)
