@@ -22,6 +22,7 @@ from django.utils.html import escape, format_html
 from django.views.decorators.http import require_GET
 
 from imageadmin import previews
+from imageadmin.admin.variants import freshness_context
 from imageadmin.conf import conf
 from imageadmin.models import MAX_ACTIVE_PRESETS, Preset, Variant, VariantStatus
 from imageadmin.variants import mark_stale, start_purge
@@ -75,7 +76,7 @@ class PresetAdmin(_ModelAdmin):
     ]
 
     class Media:
-        css = {"all": ["imageadmin/preset.css"]}
+        css = {"all": ["imageadmin/preset.css", "imageadmin/freshness.css"]}
         js = ["imageadmin/preset_preview.js"]
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -157,6 +158,7 @@ class PresetAdmin(_ModelAdmin):
             "active_presets": Preset.objects.active().count(),
             "max_active_presets": MAX_ACTIVE_PRESETS,
             "can_publish": request.user.has_perm("imageadmin.publish_presets"),
+            **freshness_context(request),
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)
@@ -178,6 +180,7 @@ class PresetAdmin(_ModelAdmin):
             context["usage"] = usage
             context["usage_text"] = previews.describe(usage.variants, usage.bytes)
             context["impact_text"] = previews.change_impact(obj, obj, usage).message()
+            context.update(freshness_context(request))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(
