@@ -1,14 +1,22 @@
 """Reconcile Variant rows with the objects in S3 (what the Lambda made, what lifecycle expired).
 
-Listing only: sizes come from the listing and pixel sizes are computed from the asset's stored
-dimensions (`Asset.variant_size`), so a sync downloads nothing. Rows are marked seen with the
-sync's start time; rows of a fully listed preset not seen since are removed. A row written by
-`generate` while the sync runs is newer than the start, so it is never removed by mistake.
+S3's event notifications keep the rows current (`imageadmin.inventory`); this listing sync is the
+reconciler for whatever an event missed (a consumer that was down longer than the queue keeps
+messages, an emulator that sends none). Listing only: sizes come from the listing and pixel sizes
+are computed from the asset's stored dimensions (`Asset.variant_size`), so a sync downloads
+nothing. Rows are marked seen with the sync's start time; rows of a fully listed preset not seen
+since are removed. A row written by `generate` while the sync runs is newer than the start, so it
+is never removed by mistake.
+
+A preset can have millions of variants, so nothing here grows with the bucket: the listing is
+streamed page by page, handled BATCH objects at a time with one query per kind per batch, and the
+unseen rows are deleted BATCH primary keys at a time, never loaded all at once.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from itertools import batched, chain
@@ -18,7 +26,8 @@ from django.utils import timezone
 from imageadmin import aws, storage
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.variants import SYNC, job_progress, job_running
-from resizer_lambda import keys
+from resizer_lambda import imaging, keys
+from resizer_lambda import presets as contract
 from resizer_lambda.errors import ResizerError
 
 logger = logging.getLogger(__name__)
@@ -50,7 +59,11 @@ class PresetSync:
 
 
 def _sync_batch(
-    preset: Preset, objects: list[storage.StoredObject], names: set[str], now: datetime
+    preset: Preset,
+    spec: contract.Preset,
+    objects: Sequence[storage.StoredObject],
+    names: set[str],
+    now: datetime,
 ) -> PresetSync:
     stats = PresetSync()
     parsed: list[tuple[storage.StoredObject, keys.VariantRequest]] = []
@@ -64,9 +77,13 @@ def _sync_batch(
         stats.objects += 1
         stats.bytes += obj.size
         parsed.append((obj, request))
+    if not parsed:
+        return stats
     originals = {r.original_key for _, r in parsed}
     assets = {a.key: a for a in Asset.objects.filter(original__in=originals)}
-    rows = {v.key: v for v in Variant.objects.filter(key__in=[o.key for o, _ in parsed])}
+    # A row's asset is the one its key names: keys without an asset can have no row.
+    owned = [o.key for o, r in parsed if r.original_key in assets]
+    rows = {v.key: v for v in Variant.objects.filter(key__in=owned)} if owned else {}
     new: list[Variant] = []
     changed: list[Variant] = []
     seen: list[int] = []
@@ -75,14 +92,15 @@ def _sync_batch(
         if asset is None:
             stats.orphans += 1
             continue
-        width, height = asset.variant_size(preset)
+        width, height = asset.variant_size(spec)
+        fmt = imaging.output_format(asset.format, spec, request.fmt)
         row = rows.get(obj.key)
         if row is None:
             new.append(
                 Variant(
                     asset=asset,
                     preset=preset,
-                    format=request.fmt or "",
+                    format=fmt,
                     key=obj.key,
                     width=width,
                     height=height,
@@ -93,9 +111,9 @@ def _sync_batch(
                 )
             )
             continue
-        current = (row.bytes, row.width, row.height, row.asset_id, row.preset_id)
-        if current != (obj.size, width, height, asset.pk, preset.pk):
-            row.bytes, row.width, row.height = obj.size, width, height
+        current = (row.bytes, row.width, row.height, row.format, row.asset_id, row.preset_id)
+        if current != (obj.size, width, height, fmt, asset.pk, preset.pk):
+            row.bytes, row.width, row.height, row.format = obj.size, width, height, fmt
             row.asset, row.preset, row.last_seen_at = asset, preset, now
             changed.append(row)
         else:
@@ -105,7 +123,7 @@ def _sync_batch(
         Variant.objects.bulk_create(new, ignore_conflicts=True)
         stats.created = len(new)
     if changed:
-        fields = ["bytes", "width", "height", "asset", "preset", "last_seen_at"]
+        fields = ["bytes", "width", "height", "format", "asset", "preset", "last_seen_at"]
         Variant.objects.bulk_update(changed, fields)
         stats.updated = len(changed)
     if seen:
@@ -116,14 +134,34 @@ def _sync_batch(
 def sync_preset(preset: Preset, names: set[str], started: datetime) -> PresetSync:
     """List `<preset>/` and `<preset>.` and bring this preset's rows in line with them."""
     total = PresetSync()
+    spec = preset.to_contract()
     listing = chain(storage.list_prefix(f"{preset.name}/"), storage.list_prefix(f"{preset.name}."))
     for batch in batched(listing, BATCH):
-        stats = _sync_batch(preset, list(batch), names, timezone.now())
+        stats = _sync_batch(preset, spec, batch, names, timezone.now())
         for field in ("objects", "bytes", "created", "updated", "unchanged", "orphans"):
             setattr(total, field, getattr(total, field) + getattr(stats, field))
     # Only after the whole listing succeeded: a failed listing must not remove rows.
-    total.removed, _ = Variant.objects.filter(preset=preset, last_seen_at__lt=started).delete()
+    total.removed = remove_unseen(preset, started)
     return total
+
+
+def remove_unseen(preset: Preset, started: datetime) -> int:
+    """Delete the preset's rows not seen since `started`, BATCH at a time; return how many.
+
+    A plain `QuerySet.delete()` collects every row in memory first whenever a delete signal has
+    a receiver (a host project's audit log may connect one for all models); batches of primary
+    keys, in key order, keep memory bounded whatever the receivers.
+    """
+    unseen = Variant.objects.filter(preset=preset, last_seen_at__lt=started).order_by("pk")
+    removed = 0
+    after = 0
+    while True:
+        ids = list(unseen.filter(pk__gt=after).values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            return removed
+        deleted, _ = Variant.objects.filter(pk__in=ids).delete()
+        removed += deleted
+        after = ids[-1]
 
 
 def sync(job_id: int | None = None) -> dict[str, dict[str, int | str]]:

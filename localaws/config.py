@@ -3,8 +3,9 @@
 `LocalConfig` reads the IMAGEADMIN_* knobs (ports, data folder, Redis); `stack_env` turns them into
 the one environment of every process: dummy credentials, the developer's own AWS configuration
 removed (AWS_* variables, config and credential files), boto3 pointed at moto through
-AWS_ENDPOINT_URL_S3/AWS_ENDPOINT_URL_CLOUDFRONT, so nothing can reach a real AWS account, and the
-local edge as the CDN URL and the API host.
+AWS_ENDPOINT_URL_S3/AWS_ENDPOINT_URL_CLOUDFRONT/AWS_ENDPOINT_URL_SQS, so nothing can reach a real
+AWS account, the local edge as the CDN URL and the API host, and moto's queue of the bucket's
+object events as IMAGEADMIN_EVENTS_QUEUE_URL.
 """
 
 from __future__ import annotations
@@ -84,7 +85,11 @@ def redis_reachable(url: str) -> bool:
 
 
 def stack_env(
-    config: LocalConfig, base: dict[str, str], distribution_id: str = "", broker: str = ""
+    config: LocalConfig,
+    base: dict[str, str],
+    distribution_id: str = "",
+    broker: str = "",
+    events_queue_url: str = "",
 ) -> dict[str, str]:
     """Return the environment of every part of the system (see the module docstring)."""
     env = {k: v for k, v in base.items() if not k.startswith("AWS_")}
@@ -99,6 +104,7 @@ def stack_env(
         AWS_ENDPOINT_URL_S3=config.s3_url,
         AWS_S3_ENDPOINT_URL=config.s3_url,
         AWS_ENDPOINT_URL_CLOUDFRONT=config.s3_url,
+        AWS_ENDPOINT_URL_SQS=config.s3_url,
         DJANGO_SETTINGS_MODULE="demosite.settings",
         DJANGO_DEBUG="1",
         IMAGEADMIN_DATA_DIR=str(config.data_dir),
@@ -109,6 +115,7 @@ def stack_env(
         IMAGEADMIN_API_PROTOCOL="http",
         IMAGEADMIN_PUBLISH_SETTLE_SECONDS="0",
         IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID=distribution_id,
+        IMAGEADMIN_EVENTS_QUEUE_URL=events_queue_url,
         IMAGEADMIN_EDGE_PORT=str(config.edge_port),
         IMAGEADMIN_EDGE_MISSING_STATUS=config.missing_status,
         IMAGEADMIN_CELERY_QUEUE=queue,

@@ -2,9 +2,11 @@
 
 What starts, in this order (each child in its own process group, see processes.py):
 
-1. moto's server on 127.0.0.1:IMAGEADMIN_S3_PORT (9000): S3 and CloudFront. The bucket is
+1. moto's server on 127.0.0.1:IMAGEADMIN_S3_PORT (9000): S3, CloudFront and SQS. The bucket is
    restored from `<data>/s3/` (snapshot.py) and a CloudFront distribution is created; its id
-   becomes IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID.
+   becomes IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID. Then the bucket's object events are wired to
+   an SQS queue with its dead-letter queue, as the template wires them (events.py); its URL
+   becomes IMAGEADMIN_EVENTS_QUEUE_URL.
 2. In this process: migrations, the demo accounts, a publication of the presets (the presets
    JSON, routing and lifecycle rules), and the demo photos on a fresh system (seed.py).
 3. The local edge on 127.0.0.1:IMAGEADMIN_EDGE_PORT (8080): CloudFront, the S3 website endpoint,
@@ -12,11 +14,14 @@ What starts, in this order (each child in its own process group, see processes.p
 4. Django's development server on 127.0.0.1:IMAGEADMIN_WEB_PORT (8000), reloading on code edits.
 5. A Celery worker on Redis (IMAGEADMIN_REDIS_URL, default redis://127.0.0.1:6379/3) when Redis
    answers; otherwise tasks run eagerly inside the web process (no CELERY_BROKER_URL).
+6. `manage.py consume_variant_events`, which applies the bucket's events to the Variant rows, so
+   a variant the Lambda makes is counted in the admin within seconds.
 
 Every process gets the environment `config.stack_env` makes: moto's endpoints, dummy credentials
 and none of the developer's own AWS configuration.
-Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the worker, the web server and the edge, saves the
-bucket, then stops moto. The bucket is also saved every IMAGEADMIN_SNAPSHOT_SECONDS (30).
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the event consumer, the worker, the web server and the
+edge, saves the bucket, then stops moto. The bucket is also saved every
+IMAGEADMIN_SNAPSHOT_SECONDS (30).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from localaws import seed, snapshot
+from localaws import events, seed, snapshot
 from localaws.config import (
     BASE_DIR,
     REGION,
@@ -71,6 +76,7 @@ class Stack:
         self.hurry = False
         self.broker = ""
         self.distribution_id = ""
+        self.events: events.Wiring | None = None
         self.env: dict[str, str] = {}
         self._s3: Any = None
         self.env_file: Path | None = None
@@ -105,12 +111,14 @@ class Stack:
         wait_for_port(s3, self.console, self.children, 60)
         self._prepare_aws()
         self._prepare_django()
-        self.env = stack_env(cfg, dict(os.environ), self.distribution_id, self.broker)
+        queue_url = self.events.queue_url if self.events else ""
+        self.env = stack_env(cfg, dict(os.environ), self.distribution_id, self.broker, queue_url)
         edge = self.child("edge", [py, "-m", "localaws.edge"], cfg.edge_port)
         web_argv = [py, "manage.py", "runserver", f"127.0.0.1:{cfg.web_port}"]  # reloads on edits
         web = self.child("web", web_argv, cfg.web_port)
         if self.broker:
             self.child("worker", self._worker_argv())
+        self.child("events", [py, "manage.py", "consume_variant_events"])
         wait_for_port(edge, self.console, self.children, 60)
         wait_for_port(web, self.console, self.children, 60)
 
@@ -149,6 +157,10 @@ class Stack:
         cloudfront = boto3.client("cloudfront", region_name=REGION)
         self.distribution_id = create_distribution(cloudfront, self.config.bucket)
         os.environ["IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID"] = self.distribution_id
+        # After the restore: its re-written objects must not arrive as a flood of events.
+        sqs = boto3.client("sqs", region_name=REGION)
+        self.events = events.wire(self._s3, sqs, self.config.bucket)
+        os.environ["IMAGEADMIN_EVENTS_QUEUE_URL"] = self.events.queue_url
         if self.config.broker_url:
             self.broker = self.config.broker_url
         elif self.config.redis_url and redis_reachable(self.config.redis_url):
@@ -205,6 +217,11 @@ class Stack:
             f"  S3 API     {cfg.s3_url}  bucket {cfg.bucket!r}, CloudFront {self.distribution_id}",
             f"  tasks      {tasks}",
         ]
+        if self.events is not None:
+            lines.append(
+                f"  S3 events  {self.events.queue_url} -> consume_variant_events"
+                " (Variant rows within seconds)"
+            )
         for line in lines:
             self.say(line)
 

@@ -22,6 +22,7 @@ from django.utils.html import escape, format_html
 from django.views.decorators.http import require_GET
 
 from imageadmin import previews
+from imageadmin.admin.variants import freshness_context
 from imageadmin.conf import conf
 from imageadmin.models import MAX_ACTIVE_PRESETS, Preset, Variant, VariantStatus
 from imageadmin.publishing.pending import pending_changes
@@ -76,7 +77,7 @@ class PresetAdmin(_ModelAdmin):
     ]
 
     class Media:
-        css = {"all": ["imageadmin/preset.css"]}
+        css = {"all": ["imageadmin/preset.css", "imageadmin/freshness.css"]}
         js = ["imageadmin/preset_preview.js"]
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -159,6 +160,7 @@ class PresetAdmin(_ModelAdmin):
             "max_active_presets": MAX_ACTIVE_PRESETS,
             "can_publish": request.user.has_perm("imageadmin.publish_presets"),
             "pending": pending_changes(),
+            **freshness_context(request),
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)
@@ -203,6 +205,7 @@ class PresetAdmin(_ModelAdmin):
             context["usage"] = usage
             context["usage_text"] = previews.describe(usage.variants, usage.bytes)
             context["impact_text"] = previews.change_impact(obj, obj, usage).message()
+            context.update(freshness_context(request))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(

@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from imageadmin import publishing
+from imageadmin.admin.variants import freshness_context
 from imageadmin.models import Publication, PublicationStatus
 from resizer_lambda.errors import ConfigError
 
@@ -205,6 +206,7 @@ class PublicationAdmin(_ModelAdmin):
             "last": Publication.objects.exclude(status=PublicationStatus.DRY_RUN).first(),
             "history_url": reverse("admin:imageadmin_publication_changelist"),
             "media": self.media,
+            **freshness_context(request),
         }
         return TemplateResponse(request, "admin/imageadmin/publication/publish.html", context)
 

@@ -1,10 +1,12 @@
 """`make run` as a person uses it: the real supervisor in a subprocess, started, used, stopped.
 
 It runs on free ports in a temporary data folder without demo photos (no download in tests):
-upload through the admin over HTTP, the 307 -> 301 -> 200 chain through the edge, a publication
-run by the task queue, Ctrl-C (SIGINT) with nothing left running, and a second start that still
-has the asset, its original and its variant. The first run uses a Celery worker on Redis when
-Redis answers; the second runs without Redis (tasks eagerly in the web process).
+upload through the admin over HTTP, the 307 -> 301 -> 200 chain through the edge, the new
+variant's row made from S3's event within EVENT_BAR seconds (moto's S3 -> moto's SQS ->
+consume_variant_events) and counted on the presets list, a publication run by the task queue,
+Ctrl-C (SIGINT) with nothing left running, and a second start that still has the asset, its
+original and its variant. The first run uses a Celery worker on Redis when Redis answers; the
+second runs without Redis (tasks eagerly in the web process).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -37,6 +40,7 @@ pytestmark = pytest.mark.slow
 
 REDIS = "redis://127.0.0.1:6379/11"
 STARTED = "imageadmin is running"
+EVENT_BAR = 10.0  # seconds from the Lambda's PUT to the Variant row (issue 9)
 
 
 class Run:
@@ -124,6 +128,10 @@ class Admin:
         assert found, self.last_body
         return int(found.group(1))
 
+    def get(self, path: str) -> str:
+        with self.opener.open(f"{self.base}{path}", timeout=60) as response:
+            return str(response.read().decode())
+
     def publish(self) -> str:
         """Start a publication in the admin; return its status once it has finished."""
         url = self.post("/admin/imageadmin/publication/publish/", b"", "")
@@ -155,6 +163,38 @@ def photo() -> bytes:
     buf = io.BytesIO()
     Image.linear_gradient("L").resize((600, 400)).convert("RGB").save(buf, "JPEG")
     return buf.getvalue()
+
+
+def variant_row(data_dir: str, key: str) -> tuple[int, str] | None:
+    """Return (bytes, format) of the Variant row of `key` in make run's database, or None."""
+    database = Path(data_dir) / "db.sqlite3"
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as db:
+        row = db.execute(
+            "SELECT bytes, format FROM imageadmin_variant WHERE key = ?", (key,)
+        ).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def wait_for_row(data_dir: str, key: str, since: float) -> tuple[tuple[int, str], float]:
+    """Poll for the row of `key` up to EVENT_BAR seconds after `since`; return it and when."""
+    while True:
+        row = variant_row(data_dir, key)
+        waited = time.monotonic() - since
+        if row is not None:
+            return row, waited
+        if waited > EVENT_BAR:
+            pytest.fail(f"no Variant row for {key} {EVENT_BAR:.0f} s after the Lambda made it")
+        time.sleep(0.05)
+
+
+def preset_count(admin: Admin, name: str) -> int:
+    """Return the variant count the admin's presets list shows for preset `name`."""
+    html = admin.get(f"/admin/imageadmin/preset/?q={name}")
+    found = re.search(
+        rf'>{name}</a>.*?class="field-variants"><a [^>]*>([\d,]+)</a>', html, flags=re.S
+    )
+    assert found, html
+    return int(found.group(1).replace(",", ""))
 
 
 def leftovers(env: dict[str, str]) -> list[str]:
@@ -230,13 +270,22 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
 
         status, headers, _ = get(edge, f"/small/{key}")
         assert (status, headers["Location"]) == (307, f"{cdn}/default/resize?key=small/{key}")
+        admin = Admin(base, "admin", "admin")
+        assert preset_count(admin, "small") == 0
         status, headers, _ = get(edge, f"/default/resize?key=small/{key}")
+        made = time.monotonic()  # the Lambda stored the variant before answering
         assert (status, headers["Location"]) == (301, f"{cdn}/small/{key}")
+        # S3 event -> SQS -> consume_variant_events: the row, with the object's size and format.
+        row, waited = wait_for_row(env["IMAGEADMIN_DATA_DIR"], f"small/{key}", made)
+        print(f"\nVariant row {waited:.2f} s after the Lambda's PUT")  # the bar is EVENT_BAR
         status, headers, body = get(edge, f"/small/{key}")
         assert (status, headers["X-Cache"], width_of(body)) == (200, "Miss from edge", 150)
         assert get(edge, f"/small/{key}")[1]["X-Cache"] == "Hit from edge"
+        assert row == (len(body), "jpeg")
+        assert preset_count(admin, "small") == 1
+        assert "Live from S3 events (last event" in admin.get("/admin/imageadmin/preset/")
         assert f"{cdn}/small/{key}".encode() in get(web, f"/demo/{asset_id}/")[2]
-        assert Admin(base, "admin", "admin").publish() == "succeeded"  # a task, run somewhere
+        assert admin.publish() == "succeeded"  # a task, run somewhere
     finally:
         code = run.interrupt()
     assert code == 0, run.output

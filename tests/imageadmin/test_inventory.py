@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -255,25 +256,91 @@ def test_the_command_without_a_queue_says_what_to_set(settings: Any) -> None:
         call_command("consume_variant_events", "--drain")
 
 
-def test_the_command_stops_on_a_database_error_when_draining(
-    sqs: Any,
-    queue: str,
-    s3_client: Any,
-    s3_bucket: str,
-    presets: dict[str, Preset],
-    settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
+# --- the command as a service -------------------------------------------------------------------
+
+
+@pytest.fixture
+def command(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The command's module, with a queue configured and its pauses recorded, not slept."""
+    from imageadmin.management.commands import consume_variant_events as module
+
+    settings.IMAGEADMIN_EVENTS_QUEUE_URL = "https://sqs.eu-central-1.amazonaws.com/1/q"
+    module.pauses = []  # type: ignore[attr-defined]
+    # The module's own `time` only: moto's server threads keep the real sleep.
+    monkeypatch.setattr(module, "time", SimpleNamespace(sleep=module.pauses.append))
+    return module
+
+
+def scripted(monkeypatch: pytest.MonkeyPatch, *steps: Any) -> None:
+    """Make each receive do the next step: raise it, or return it."""
+    script = iter(steps)
+
+    def receive(*args: Any) -> event_queue.Batch:
+        step = next(script)
+        if isinstance(step, BaseException):
+            raise step
+        return step  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(event_queue, "receive_once", receive)
+
+
+def test_the_command_rides_out_outages_then_stops_on_a_signal(
+    command: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from imageadmin import aws
+
+    scripted(
+        monkeypatch,
+        aws.AwsUnavailable("ReceiveMessage", "SlowDown"),
+        DatabaseError("database is locked"),
+        event_queue.Batch(received=2, deleted=2),
+        command._Stopped(),  # what the SIGTERM handler raises
+    )
+
+    call_command("consume_variant_events")
+
+    out, err = capsys.readouterr()
+    assert command.pauses == [2, 4]  # doubling, capped at MAX_PAUSE
+    assert "ReceiveMessage failed: SlowDown; events left on the queue" in err
+    assert "database is locked; events left on the queue, trying again in 4 s" in err
+    assert "2 message(s): 0 created" in out
+    assert out.rstrip().endswith("Stopped.")
+
+
+def test_the_command_gives_up_on_a_refusal_and_drain_on_any_error(
+    command: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from django.core.management.base import CommandError
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs.meta.endpoint_url)
-    settings.IMAGEADMIN_EVENTS_QUEUE_URL = queue
-    make_asset(s3_client, s3_bucket, "originals/a.jpg")
-    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/a.jpg", Body=b"x")
+    from imageadmin import aws
 
-    def broken(events: Any) -> Any:
-        raise DatabaseError("database is down")
-
-    monkeypatch.setattr(inventory, "apply", broken)
-    with pytest.raises(CommandError, match="events left on the queue: database is down"):
+    scripted(monkeypatch, aws.AwsRefused("ReceiveMessage", "AccessDenied"))
+    with pytest.raises(CommandError, match="AccessDenied"):
+        call_command("consume_variant_events")
+    scripted(monkeypatch, DatabaseError("database is locked"))
+    with pytest.raises(CommandError, match="left on the queue"):
         call_command("consume_variant_events", "--drain")
+    assert command.pauses == []
+
+
+def test_sigterm_stops_the_command_at_once_and_restores_the_handler(
+    command: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import signal
+    import time
+
+    before = signal.getsignal(signal.SIGTERM)
+
+    def long_poll(*args: Any) -> event_queue.Batch:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # the real sleep: a long poll the signal must cut short
+        raise AssertionError("not stopped")
+
+    monkeypatch.setattr(event_queue, "receive_once", long_poll)
+    started = time.monotonic()
+    call_command("consume_variant_events")
+
+    assert time.monotonic() - started < 5
+    assert "Stopped." in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -43,6 +43,7 @@ SETTINGS_FROM_OUTPUTS = {
     "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID",
     "IMAGEADMIN_LAMBDA_NAME",
     "IMAGEADMIN_CDN_URL",
+    "IMAGEADMIN_EVENTS_QUEUE_URL",
 }
 
 
@@ -449,6 +450,8 @@ def test_alarms_notify_the_topic_and_ignore_quiet_periods() -> None:
         "ApiClientErrorsAlarm",
         "FunctionThrottlesAlarm",
         "FunctionDurationAlarm",
+        "EventsDeadLetterAlarm",
+        "EventsBacklogAlarm",
     }
     for name, props in found.items():
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name

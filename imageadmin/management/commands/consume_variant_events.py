@@ -8,12 +8,27 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, connections
 
 from imageadmin import aws, event_queue
 from imageadmin.conf import conf
 
-RETRY_SECONDS = 5
+MAX_PAUSE = 30  # seconds between tries while the database or SQS keeps failing
+
+
+class _Stopped(Exception):
+    """SIGTERM or Ctrl-C arrived."""
+
+
+def _fresh_connections() -> None:
+    """Close database connections that are broken or past CONN_MAX_AGE, as a request would.
+
+    A connection inside an atomic block belongs to a caller (a test, or `call_command` in a
+    transaction) and is left alone: closing it would end the caller's transaction.
+    """
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
 
 
 class Command(BaseCommand):
@@ -21,7 +36,7 @@ class Command(BaseCommand):
         "Long-poll the SQS queue S3 sends the bucket's ObjectCreated/ObjectRemoved/"
         "LifecycleExpiration events to (IMAGEADMIN_EVENTS_QUEUE_URL) and keep the Variant rows "
         "in step, so the admin's figures are true within seconds. Runs until stopped (SIGTERM or "
-        "Ctrl-C); --drain stops once the queue is empty."
+        "Ctrl-C), riding out database and AWS outages; --drain stops once the queue is empty."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,43 +54,55 @@ class Command(BaseCommand):
                 "No queue: set IMAGEADMIN_EVENTS_QUEUE_URL to the stack's EventsQueueUrl output "
                 "(docs/deploy.md), or pass --queue-url."
             )
-        stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
+            # At once, even in the middle of a 20 s long poll: nothing is lost, as a message is
+            # deleted only after its events are committed, and a redelivery changes nothing.
+            raise _Stopped
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        sqs = aws.sqs(queue_url)
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         self.stdout.write(f"Applying S3 events from {queue_url}")
-        batches = event_queue.consume(sqs, queue_url, stop=lambda: stopping, drain=options["drain"])
         try:
-            while True:
-                if not connection.in_atomic_block:  # as Django does between requests
-                    close_old_connections()
-                try:
-                    batch = next(batches)
-                except StopIteration:
-                    break
-                except DatabaseError as err:
-                    if options["drain"]:
-                        message = f"database error, events left on the queue: {err}"
-                        raise CommandError(message) from err
-                    self.stderr.write(f"database error, events left on the queue: {err}")
-                    time.sleep(RETRY_SECONDS)  # the messages come back after their timeout
-                    batches = event_queue.consume(sqs, queue_url, stop=lambda: stopping)
-                    continue
-                if batch.received:
-                    a = batch.applied
-                    self.stdout.write(
-                        f"{batch.received} message(s): {a.created} created, {a.updated} updated, "
-                        f"{a.removed} removed, {a.skipped} skipped, {a.orphans} without an asset"
-                        + (
-                            f", {batch.poison} not S3 events (left for the DLQ)"
-                            if batch.poison
-                            else ""
-                        )
-                    )
-        except aws.AwsError as err:
-            raise CommandError(str(err)) from err
+            self._run(queue_url, drain=options["drain"])
+        except _Stopped:
+            self.stdout.write("Stopped.")
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _run(self, queue_url: str, *, drain: bool) -> None:
+        sqs = aws.sqs(queue_url)
+        failures = 0
+        while True:
+            _fresh_connections()
+            try:
+                batch = event_queue.receive_once(
+                    sqs, queue_url, 1 if drain else event_queue.WAIT_SECONDS
+                )
+            except (DatabaseError, aws.AwsUnavailable) as err:
+                # The messages stay on the queue and come back after the visibility timeout.
+                if drain:
+                    raise CommandError(f"{err}; the events were left on the queue") from err
+                failures += 1
+                pause = min(MAX_PAUSE, 2**failures)
+                self.stderr.write(f"{err}; events left on the queue, trying again in {pause} s")
+                time.sleep(pause)
+                continue
+            except aws.AwsError as err:  # refused: a setting or a permission to fix
+                raise CommandError(str(err)) from err
+            failures = 0
+            if batch.received:
+                self.stdout.write(self._describe(batch))
+            if drain and batch.deleted == 0:
+                return
+
+    @staticmethod
+    def _describe(batch: event_queue.Batch) -> str:
+        a = batch.applied
+        line = (
+            f"{batch.received} message(s): {a.created} created, {a.updated} updated, "
+            f"{a.removed} removed, {a.skipped} skipped, {a.orphans} without an asset"
+        )
+        if batch.poison:
+            line += f", {batch.poison} not S3 events (left for the dead-letter queue)"
+        return line
