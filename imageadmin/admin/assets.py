@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from imageadmin import assets as services
-from imageadmin import aws, variants
+from imageadmin import aws, variants, warming
 from imageadmin.conf import conf
 from imageadmin.models import Asset, Job
 from imageadmin.presets import ActivePreset, active_presets
@@ -56,6 +56,8 @@ class UploadResult:
     error: str = ""
     duplicate: bool = False
     urls: list[PresetUrl] = field(default_factory=list)
+    job: Job | None = None  # the variants being made in the background (warming)
+    warm_formats: str = ""  # which, for people
 
     @property
     def status(self) -> int:
@@ -264,7 +266,7 @@ class AssetAdmin(_ModelAdmin):
     ) -> UploadResult:
         name = services.display_name(file.name)
         try:
-            asset = services.upload(file, request.user, name=name)
+            asset = services.upload(file, request.user, name=name, warm=False)
         except services.DuplicateUpload as err:
             return UploadResult(
                 name, err.existing, err.message, True, preset_urls(err.existing, presets)
@@ -277,7 +279,14 @@ class AssetAdmin(_ModelAdmin):
             message = f"{name} could not be stored. {err} Tell the site's administrator."
             return UploadResult(name, error=message)
         self.log_addition(request, asset, [{"added": {}}])
-        return UploadResult(name, asset, urls=preset_urls(asset, presets))
+        # Warmed here rather than by the upload service, so that the row can link to the job.
+        job = variants.start_warm([asset.pk], request.user)
+        if job is not None:
+            job.refresh_from_db()  # without a broker it has run already
+        formats = warming.describe(warming.configured())
+        return UploadResult(
+            name, asset, urls=preset_urls(asset, presets), job=job, warm_formats=formats
+        )
 
     def _fragment(self, request: HttpRequest, results: list[UploadResult]) -> HttpResponse:
         """Answer one file's XHR with its result row (the same template as the full page)."""

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
@@ -123,6 +124,20 @@ class Admin:
         found = re.search(r"/admin/imageadmin/asset/(\d+)/change/", self.last_body)
         assert found, self.last_body
         return int(found.group(1))
+
+    def wait_for_warming(self) -> dict[str, Any]:
+        """Wait for the warm job the last upload's row links to; return its final progress."""
+        found = re.search(r'data-job="(\d+)"', self.last_body)
+        assert found, self.last_body
+        deadline = time.monotonic() + 120
+        while True:
+            with self.opener.open(
+                f"{self.base}/admin/imageadmin/job/{found.group(1)}/progress/", timeout=30
+            ) as response:
+                progress: dict[str, Any] = json.loads(response.read())
+            if not progress["active"] or time.monotonic() > deadline:
+                return progress
+            time.sleep(0.5)
 
     def publish(self) -> str:
         """Start a publication in the admin; return its status once it has finished."""
@@ -225,16 +240,26 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
         assert "credentials" not in dry_run.stdout + dry_run.stderr
         home = get(web, "/")
         assert (home[0], home[1]["Location"]) == (302, "/demo/")  # the admin's "View site"
-        asset_id = Admin(base, "editor", "editor").upload("pier.jpg", photo())
+        editor = Admin(base, "editor", "editor")
+        asset_id = editor.upload("pier.jpg", photo())
         key = json.loads(get(web, f"/api/assets/{asset_id}")[2])["key"]
-
-        status, headers, _ = get(edge, f"/small/{key}")
-        assert (status, headers["Location"]) == (307, f"{cdn}/default/resize?key=small/{key}")
-        status, headers, _ = get(edge, f"/default/resize?key=small/{key}")
-        assert (status, headers["Location"]) == (301, f"{cdn}/small/{key}")
+        # The upload warmed every preset as AVIF, WebP and JPEG (on the worker, when Redis is
+        # there): served straight from the bucket.
+        progress = editor.wait_for_warming()
+        assert (progress["status"], progress["done"], progress["total"]) == ("done", 1, 1)
         status, headers, body = get(edge, f"/small/{key}")
         assert (status, headers["X-Cache"], width_of(body)) == (200, "Miss from edge", 150)
         assert get(edge, f"/small/{key}")[1]["X-Cache"] == "Hit from edge"
+        status, headers, _ = get(edge, f"/small.avif/{key}")
+        assert (status, headers["Content-Type"]) == (200, "image/avif")
+
+        # A format nobody warmed is made by the Lambda on its first request.
+        status, headers, _ = get(edge, f"/small.png/{key}")
+        assert (status, headers["Location"]) == (307, f"{cdn}/default/resize?key=small.png/{key}")
+        status, headers, _ = get(edge, f"/default/resize?key=small.png/{key}")
+        assert (status, headers["Location"]) == (301, f"{cdn}/small.png/{key}")
+        status, headers, body = get(edge, f"/small.png/{key}")
+        assert (status, headers["Content-Type"], width_of(body)) == (200, "image/png", 150)
         assert f"{cdn}/small/{key}".encode() in get(web, f"/demo/{asset_id}/")[2]
         assert Admin(base, "admin", "admin").publish() == "succeeded"  # a task, run somewhere
     finally:
@@ -256,9 +281,9 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
         assert int(restored.group(1)) >= 3  # the original, the presets JSON, the variant
         status, headers, body = get(edge, f"/small/{key}")  # from the restored bucket
         assert (status, headers["X-Cache"], width_of(body)) == (200, "Miss from edge", 150)
-        assert get(edge, f"/medium/{key}")[0] == 307  # made from the restored original:
-        assert get(edge, f"/default/resize?key=medium/{key}")[0] == 301
-        assert width_of(get(edge, f"/medium/{key}")[2]) == 300
+        assert get(edge, f"/medium.png/{key}")[0] == 307  # made from the restored original:
+        assert get(edge, f"/default/resize?key=medium.png/{key}")[0] == 301
+        assert width_of(get(edge, f"/medium.png/{key}")[2]) == 300
         assert json.loads(get(web, f"/api/assets/{asset_id}")[2])["key"] == key
         assert Admin(base, "admin", "admin").publish() == "succeeded"  # eagerly, in the web
     finally:
