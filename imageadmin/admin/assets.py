@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 
 from imageadmin import assets as services
 from imageadmin import aws, variants, warming
+from imageadmin.admin.variants import when
 from imageadmin.conf import conf
 from imageadmin.models import Asset, Job
 from imageadmin.presets import ActivePreset, active_presets
@@ -133,7 +134,7 @@ class AssetAdmin(_ModelAdmin):
         "format",
         "dimensions",
         "uploaded_by",
-        "created_at",
+        "created",
     )
     list_display_links = ("original_name",)
     list_select_related = ("uploaded_by",)
@@ -157,7 +158,7 @@ class AssetAdmin(_ModelAdmin):
     actions = ["generate_variants", "purge_variants"]
 
     class Media:
-        css = {"all": ("imageadmin/assets.css",)}
+        css = {"all": ("imageadmin/assets.css", "imageadmin/changelist.css")}
         js = ("imageadmin/assets_copy.js",)
 
     # --- columns and read-only fields ---------------------------------------------------------
@@ -175,6 +176,10 @@ class AssetAdmin(_ModelAdmin):
     @admin.display(description="dimensions", ordering="width")
     def dimensions(self, obj: Asset) -> str:
         return f"{obj.width} x {obj.height}"
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Asset) -> str:
+        return when(obj.created_at)  # compact: the changelist has many columns
 
     @admin.display(description="S3 key")
     def key(self, obj: Asset) -> str:
