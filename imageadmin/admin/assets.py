@@ -25,7 +25,7 @@ from imageadmin import assets as services
 from imageadmin import aws, variants, warming
 from imageadmin.admin.variants import when
 from imageadmin.conf import conf
-from imageadmin.models import Asset, Job
+from imageadmin.models import Asset, Job, Variant
 from imageadmin.presets import ActivePreset, active_presets
 from imageadmin.templatetags import images
 
@@ -323,6 +323,19 @@ class AssetAdmin(_ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     # --- deleting goes through the service (S3 after commit) ----------------------------------
+
+    def get_deleted_objects(
+        self, objs: Sequence[Asset] | QuerySet[Asset], request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        """Let an asset go with its Variant rows, which no one may delete on their own.
+
+        The rows record objects in S3 (the variant admin is read-only so that they cannot lie);
+        the delete service removes the objects with them. Without this, Django would refuse to
+        delete any asset that has variants, for want of a "delete variant" permission.
+        """
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed = perms_needed - {str(Variant._meta.verbose_name)}
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request: HttpRequest, obj: Asset) -> None:
         services.delete_assets([obj.pk])
