@@ -220,9 +220,11 @@ def _discard(key: str) -> None:
         logger.exception("upload_cleanup_failed key=%s", key)
 
 
-def upload(file: IO[bytes], user: Any, name: str | None = None) -> Asset:
+def upload(file: IO[bytes], user: Any, name: str | None = None, *, warm: bool = True) -> Asset:
     """Check `file`, store it under a fresh key and return its new Asset.
 
+    With `warm`, its variants are then made in the background (`variants.start_warm`, after the
+    caller's transaction commits; a caller that wants the Job starts it itself with warm=False).
     Raise UploadRefused (nothing stored, no row) for a file that cannot be used, DuplicateUpload
     when the same bytes are already an asset, an `imageadmin.aws` error when S3 fails
     (AwsUnavailable: try again; AwsRefused: a setting to fix).
@@ -261,6 +263,8 @@ def upload(file: IO[bytes], user: Any, name: str | None = None) -> Asset:
         _discard(key)
         raise
     logger.info("asset_uploaded id=%s key=%s bytes=%s", asset.pk, key, asset.bytes)
+    if warm:
+        variants.start_warm([asset.pk], user)
     return asset
 
 

@@ -20,6 +20,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
+from imageadmin import warming
 from imageadmin.conf import conf
 from resizer_lambda import keys
 from resizer_lambda import presets as contract
@@ -319,6 +320,22 @@ def check_publishing(**kwargs: Any) -> list[CheckMessage]:
     return found
 
 
+def check_warm_formats(**kwargs: Any) -> list[CheckMessage]:
+    """IMAGEADMIN_WARM_FORMATS must name formats the key grammar has (or "preset")."""
+    try:
+        warming.parse(conf.IMAGEADMIN_WARM_FORMATS)
+    except ValueError as err:
+        return [
+            Error(
+                f"IMAGEADMIN_WARM_FORMATS {err}.",
+                hint=f"Use a list of {', '.join(map(repr, warming.CHOICES))} (default "
+                '["avif", "webp", "preset"]), or [] to make no variants on upload.',
+                id="imageadmin.E013",
+            )
+        ]
+    return []
+
+
 def _s3_endpoint() -> tuple[str, str]:
     """Return the S3 endpoint the imageadmin storage uses and where it was set ("" = AWS)."""
     alias, config = _storage_config()
@@ -361,4 +378,5 @@ SETTINGS_CHECKS = (
     check_storage,
     check_celery_broker,
     check_publishing,
+    check_warm_formats,
 )

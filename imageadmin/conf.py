@@ -48,6 +48,12 @@ DEFAULTS: dict[str, Any] = {
     # the Lambda re-reads the JSON at most every PRESETS_TTL (60 s) and a render already running
     # may take up to its 25 s timeout.
     "IMAGEADMIN_PUBLISH_SETTLE_SECONDS": 90,
+    # Variants made in the background when an original is uploaded or replaced: every active
+    # preset in each of these formats, from one read and one decode (imageadmin.warming).
+    # "avif" and "webp" are the <source>s {% picture %} lists first; "preset" is the plain
+    # <preset>/ URL in the preset's own format (the <img> fallback). [] turns warming off: the
+    # Lambda makes each variant on its first request.
+    "IMAGEADMIN_WARM_FORMATS": ["avif", "webp", "preset"],
     # Upload limits; the Lambda gets them through the presets JSON, so it accepts every upload.
     "IMAGEADMIN_MAX_UPLOAD_BYTES": contract.Limits().max_bytes,
     "IMAGEADMIN_MAX_UPLOAD_PIXELS": contract.Limits().max_pixels,

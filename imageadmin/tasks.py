@@ -13,10 +13,13 @@ from imageadmin import jobs, publishing, reconcile, variants
 
 @shared_task(name=jobs.GENERATE_VARIANTS)
 def generate_variants(
-    asset_id: int, preset_ids: list[int] | None = None, job_id: int | None = None
+    asset_id: int,
+    preset_ids: list[int] | None = None,
+    job_id: int | None = None,
+    formats: list[str] | None = None,
 ) -> int:
-    """Render and store the variants of one asset; return how many were written."""
-    return variants.generate(asset_id, preset_ids, job_id)
+    """Render and store the variants of one asset (plain keys, or `formats`); return how many."""
+    return variants.generate(asset_id, preset_ids, job_id, formats)
 
 
 @shared_task(name=jobs.PURGE_VARIANTS)

@@ -1,10 +1,10 @@
-"""Variant services: start jobs (generate, purge, sync) and do their work for the Celery tasks.
+"""Variant services: start jobs (generate, warm, purge, sync) and do their work for Celery tasks.
 
-The admin calls the `start_*` functions; each creates a Job row and enqueues thin tasks (ids only,
-JSON) by name through `imageadmin.jobs` once the transaction commits. The tasks call `generate`,
-`purge` and `imageadmin.reconcile.sync`, which report progress on the Job with atomic counter
-updates, so several tasks of one job can run on several workers and the last one to finish
-closes the job.
+The admin and the asset services call the `start_*` functions; each creates a Job row and
+enqueues thin tasks (ids only, JSON) by name through `imageadmin.jobs` once the transaction
+commits. The tasks call `generate`, `purge` and `imageadmin.reconcile.sync`, which report
+progress on the Job with atomic counter updates, so several tasks of one job can run on several
+workers and the last one to finish closes the job.
 """
 
 from __future__ import annotations
@@ -18,16 +18,18 @@ from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from imageadmin import aws, jobs, purging, storage
+from imageadmin import aws, jobs, purging, storage, warming
 from imageadmin import presets as contract_presets
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.publishing import desired
 from resizer_lambda import imaging, keys
 from resizer_lambda.errors import ResizerError
+from resizer_lambda.keys import KeyFormat
 
 logger = logging.getLogger(__name__)
 
 GENERATE = "generate"
+WARM = "warm"
 PURGE = "purge"
 SYNC = "sync"
 PURGE_CHUNK = 200  # assets per purge task: 200 x presets x 5 keys stays a few delete requests
@@ -72,6 +74,25 @@ def start_generate(
     presets = _ids(preset_ids)
     job = Job.objects.create(kind=GENERATE, total=len(ids), created_by=_user(user))
     _enqueue(job, [jobs.Send(jobs.GENERATE_VARIANTS, (a, presets, job.pk)) for a in ids])
+    return job
+
+
+def start_warm(asset_ids: Iterable[Any], user: Any = None) -> Job | None:
+    """Create a Job making every active preset of each asset in the warm formats; None if off.
+
+    Called once an upload (or a replace) has stored its original: the formats are
+    IMAGEADMIN_WARM_FORMATS as they are now (`imageadmin.warming`), and each asset is one task
+    and one unit of the job (one read, one decode, every preset x format). Returns None, making
+    no job, when warming is off ([]) or no preset is active.
+    """
+    formats = warming.configured()
+    if not formats or not Preset.objects.active().exists():
+        return None
+    wanted = _ids(asset_ids) or []
+    ids = list(Asset.objects.filter(pk__in=wanted).order_by("pk").values_list("pk", flat=True))
+    job = Job.objects.create(kind=WARM, total=len(ids), created_by=_user(user))
+    names = warming.names(formats)
+    _enqueue(job, [jobs.Send(jobs.GENERATE_VARIANTS, (a, None, job.pk, names)) for a in ids])
     return job
 
 
@@ -177,51 +198,60 @@ class _AssetFailed(Exception):
     """One asset could not be processed; the message is for the job page."""
 
 
-def _render_and_store(asset: Asset, preset_ids: list[int] | None) -> int:
+def _render_and_store(
+    asset: Asset, preset_ids: list[int] | None, formats: Sequence[KeyFormat | None]
+) -> int:
     rows = Preset.objects.active()
     if preset_ids is not None:
         rows = rows.filter(pk__in=preset_ids)
     presets = list(rows)
-    if not presets:
+    if not presets or not formats:
         return 0
     try:
-        specs = [p.to_contract() for p in presets]
+        outputs = [(p.to_contract(), fmt) for p in presets for fmt in formats]
         data = storage.read(asset.key)
-        rendered = imaging.render_many(data, specs, contract_presets.limits())
+        rendered = imaging.render_outputs(data, outputs, contract_presets.limits())
     except (ResizerError, aws.AwsError) as err:
         raise _AssetFailed(str(err)) from err
     cache_control = contract_presets.cache_control()
     for preset in presets:
-        out = rendered[preset.name]
-        key = keys.build_variant_key(preset.name, asset.key)
-        try:
-            storage.write(key, out.data, out.content_type, cache_control)
-        except aws.AwsError as err:
-            raise _AssetFailed(str(err)) from err
-        now = timezone.now()
-        Variant.objects.update_or_create(
-            key=key,
-            defaults={
-                "asset": asset,
-                "preset": preset,
-                "format": "",
-                "width": out.width,
-                "height": out.height,
-                "bytes": len(out.data),
-                "status": VariantStatus.READY,
-                "generated_at": now,
-                "last_seen_at": now,
-            },
-        )
-    return len(presets)
+        for fmt in formats:
+            out = rendered[(preset.name, fmt)]
+            key = asset.variant_key(preset.name, fmt)
+            try:
+                storage.write(key, out.data, out.content_type, cache_control)
+            except aws.AwsError as err:
+                raise _AssetFailed(str(err)) from err
+            now = timezone.now()
+            Variant.objects.update_or_create(
+                key=key,
+                defaults={
+                    "asset": asset,
+                    "preset": preset,
+                    "format": out.format,
+                    "width": out.width,
+                    "height": out.height,
+                    "bytes": len(out.data),
+                    "status": VariantStatus.READY,
+                    "generated_at": now,
+                    "last_seen_at": now,
+                },
+            )
+    return len(presets) * len(formats)
 
 
-def generate(asset_id: int, preset_ids: list[int] | None = None, job_id: int | None = None) -> int:
+def generate(
+    asset_id: int,
+    preset_ids: list[int] | None = None,
+    job_id: int | None = None,
+    formats: list[str] | None = None,
+) -> int:
     """Render the presets of one asset from one read and one decode; return variants written.
 
-    A broken or missing original fails this asset on the job (with the reason) and returns 0:
-    nothing is written, as every output is rendered before the first PUT. Retrying would not
-    help, so the task does not retry.
+    `formats` (as IMAGEADMIN_WARM_FORMATS spells them) are the keys made per preset; None: the
+    plain key only. A broken or missing original fails this asset on the job (with the reason)
+    and returns 0: nothing is written, as every output is rendered before the first PUT.
+    Retrying would not help, so the task does not retry.
     """
     job_running(job_id)
     try:
@@ -230,7 +260,8 @@ def generate(asset_id: int, preset_ids: list[int] | None = None, job_id: int | N
         job_progress(job_id, failed=1, note=f"asset {asset_id}: deleted before it was processed")
         return 0
     try:
-        written = _render_and_store(asset, preset_ids)
+        key_formats = [None] if formats is None else warming.parse(formats)
+        written = _render_and_store(asset, preset_ids, key_formats)
     except _AssetFailed as err:
         logger.warning("generate: asset %s (%s) failed: %s", asset_id, asset.key, err)
         job_progress(job_id, failed=1, note=f"asset {asset_id} ({asset.key}): {err}")

@@ -9,9 +9,11 @@ The pipeline for one original and one or more presets:
 3. decode once, as small as the outputs allow (JPEG DCT scaling, WebP scaled decoding), on the
    clock of `limits.max_decode_seconds` (`resizer_lambda.decoding`, `resizer_lambda.deadline`);
 4. per preset, largest first: resize (LANCZOS with Pillow's `reducing_gap`) from the smallest
-   earlier output that is still REDUCING_GAP x larger, else from the decoded image; crop or pad
-   for the fit, transpose, convert to sRGB (`resizer_lambda.colour`), flatten alpha for JPEG,
-   encode with no metadata.
+   earlier output that is still REDUCING_GAP x larger, else from the decoded image; crop for the
+   fit, transpose, convert to sRGB (`resizer_lambda.colour`); then per output format asked
+   (`render_outputs`: several from one resize) pad for `contain`, flatten alpha for JPEG and
+   encode with no metadata at the preset's quality mapped from the JPEG scale
+   (`resizer_lambda.quality`).
 
 Animated GIF/WebP/AVIF inputs give their first frame. GIF sources become PNG when the preset keeps
 the original format (GIF is a poor output format for resized photos).
@@ -39,6 +41,7 @@ from resizer_lambda.decoding import (
 )
 from resizer_lambda.errors import TooLarge, UnsupportedFormat
 from resizer_lambda.presets import Limits, Preset
+from resizer_lambda.quality import quality_for
 
 __all__ = [
     "CONTENT_TYPES",
@@ -50,6 +53,7 @@ __all__ = [
     "probe",
     "render_many",
     "render_one",
+    "render_outputs",
     "sniff_format",
 ]
 
@@ -241,16 +245,26 @@ def encode(im: Image.Image, out_format: str, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def render_many(
+Output = tuple[Preset, str | None]
+"""A preset and the format its key names (None: the preset's own, the plain `<preset>/` key)."""
+
+
+def render_outputs(
     data: bytes,
-    presets: Sequence[Preset],
+    outputs: Sequence[Output],
     limits: Limits,
-    fmt: str | None = None,
     timings: Timings | None = None,
-) -> dict[str, Rendered]:
-    """Render every preset from one decode of `data`; `fmt` overrides the output format."""
-    if not presets:
+) -> dict[tuple[str, str | None], Rendered]:
+    """Render each (preset, fmt) of `outputs` from one decode of `data`.
+
+    Each preset is resized once, however many formats it is asked in, and encoded once per
+    distinct output format (the plain key of a WebP preset and its `.webp` key share one
+    encoding); the quality each encoder gets is the preset's, mapped from the JPEG scale
+    (`resizer_lambda.quality`). Keyed by (preset name, fmt) as asked.
+    """
+    if not outputs:
         return {}
+    presets = list({p.name: p for p, _ in outputs}.values())
     im, source_format, reader = open_image(data, limits)
     turn = orientation(im)
     width, height = im.size
@@ -258,14 +272,19 @@ def render_many(
         width, height = height, width
     plans = [_plan(p, width, height) for p in presets]
     stored = [_to_stored(plan, turn, width, height) for plan in plans]
-    formats = [output_format(source_format, p, fmt) for p in presets]
-    for plan, out_format in zip(plans, formats, strict=True):
+    # Per preset: the format each key asked for -> the format it is stored in.
+    formats = [
+        {f: output_format(source_format, p, f) for q, f in outputs if q.name == p.name}
+        for p in presets
+    ]
+    for plan, wanted in zip(plans, formats, strict=True):
         out_w, out_h = plan.canvas or plan.size  # a width-only preset on a very tall original
-        if max(out_w, out_h) > _MAX_SIDE.get(out_format, 2**31):
-            raise TooLarge(
-                f"the {out_w}x{out_h} output is too large for {out_format.upper()} "
-                f"(at most {_MAX_SIDE[out_format]} pixels a side)"
-            )
+        for out_format in dict.fromkeys(wanted.values()):
+            if max(out_w, out_h) > _MAX_SIDE.get(out_format, 2**31):
+                raise TooLarge(
+                    f"the {out_w}x{out_h} output is too large for {out_format.upper()} "
+                    f"(at most {_MAX_SIDE[out_format]} pixels a side)"
+                )
 
     stored_w, stored_h = im.size  # before draft() shrinks it
     with _timed(timings, "decode"):
@@ -273,13 +292,13 @@ def render_many(
     # The decoder may have made a smaller image than the header says: scale the boxes.
     sx, sy = extent[0] / stored_w, extent[1] / stored_h
 
-    results: dict[str, Rendered] = {}
+    results: dict[tuple[str, str | None], Rendered] = {}
     full = (0.0, 0.0, float(width), float(height))
     # Whole-image outputs, largest first, so smaller ones can be made from a larger one.
     whole: list[Image.Image] = []
     order = sorted(range(len(presets)), key=lambda i: -plans[i].size[0] * plans[i].size[1])
     for i in order:
-        preset, plan, out_format = presets[i], plans[i], formats[i]
+        preset, plan, wanted = presets[i], plans[i], formats[i]
         box, size = stored[i]
         box = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
         with _timed(timings, "resize"):
@@ -300,13 +319,34 @@ def render_many(
             if turn in _TRANSPOSE:
                 out = out.transpose(_TRANSPOSE[turn])
             out = colour.to_srgb(out)
-            out = _finish(out, preset, out_format, plan)
-        with _timed(timings, "encode"):
-            encoded = encode(out, out_format, preset.quality)
-        results[preset.name] = Rendered(
-            data=encoded, width=out.width, height=out.height, format=out_format, decoded=base.size
-        )
-    return {p.name: results[p.name] for p in presets}
+        encoded: dict[str, Rendered] = {}
+        for out_format in dict.fromkeys(wanted.values()):
+            with _timed(timings, "resize"):
+                final = _finish(out, preset, out_format, plan)
+            with _timed(timings, "encode"):
+                blob = encode(final, out_format, quality_for(out_format, preset.quality))
+            encoded[out_format] = Rendered(
+                data=blob,
+                width=final.width,
+                height=final.height,
+                format=out_format,
+                decoded=base.size,
+            )
+        for fmt, out_format in wanted.items():
+            results[(preset.name, fmt)] = encoded[out_format]
+    return {(p.name, fmt): results[(p.name, fmt)] for p, fmt in outputs}
+
+
+def render_many(
+    data: bytes,
+    presets: Sequence[Preset],
+    limits: Limits,
+    fmt: str | None = None,
+    timings: Timings | None = None,
+) -> dict[str, Rendered]:
+    """Render every preset from one decode of `data`; `fmt` overrides the output format."""
+    rendered = render_outputs(data, [(p, fmt) for p in presets], limits, timings)
+    return {p.name: rendered[(p.name, fmt)] for p in presets}
 
 
 def render_one(

@@ -22,9 +22,10 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from imageadmin import assets as services
-from imageadmin import aws, variants
+from imageadmin import aws, variants, warming
+from imageadmin.admin.variants import when
 from imageadmin.conf import conf
-from imageadmin.models import Asset, Job
+from imageadmin.models import Asset, Job, Variant
 from imageadmin.presets import ActivePreset, active_presets
 from imageadmin.templatetags import images
 
@@ -56,6 +57,8 @@ class UploadResult:
     error: str = ""
     duplicate: bool = False
     urls: list[PresetUrl] = field(default_factory=list)
+    job: Job | None = None  # the variants being made in the background (warming)
+    warm_formats: str = ""  # which, for people
 
     @property
     def status(self) -> int:
@@ -131,7 +134,7 @@ class AssetAdmin(_ModelAdmin):
         "format",
         "dimensions",
         "uploaded_by",
-        "created_at",
+        "created",
     )
     list_display_links = ("original_name",)
     list_select_related = ("uploaded_by",)
@@ -155,7 +158,7 @@ class AssetAdmin(_ModelAdmin):
     actions = ["generate_variants", "purge_variants"]
 
     class Media:
-        css = {"all": ("imageadmin/assets.css",)}
+        css = {"all": ("imageadmin/assets.css", "imageadmin/changelist.css")}
         js = ("imageadmin/assets_copy.js",)
 
     # --- columns and read-only fields ---------------------------------------------------------
@@ -173,6 +176,10 @@ class AssetAdmin(_ModelAdmin):
     @admin.display(description="dimensions", ordering="width")
     def dimensions(self, obj: Asset) -> str:
         return f"{obj.width} x {obj.height}"
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Asset) -> str:
+        return when(obj.created_at)  # compact: the changelist has many columns
 
     @admin.display(description="S3 key")
     def key(self, obj: Asset) -> str:
@@ -264,7 +271,7 @@ class AssetAdmin(_ModelAdmin):
     ) -> UploadResult:
         name = services.display_name(file.name)
         try:
-            asset = services.upload(file, request.user, name=name)
+            asset = services.upload(file, request.user, name=name, warm=False)
         except services.DuplicateUpload as err:
             return UploadResult(
                 name, err.existing, err.message, True, preset_urls(err.existing, presets)
@@ -277,7 +284,14 @@ class AssetAdmin(_ModelAdmin):
             message = f"{name} could not be stored. {err} Tell the site's administrator."
             return UploadResult(name, error=message)
         self.log_addition(request, asset, [{"added": {}}])
-        return UploadResult(name, asset, urls=preset_urls(asset, presets))
+        # Warmed here rather than by the upload service, so that the row can link to the job.
+        job = variants.start_warm([asset.pk], request.user)
+        if job is not None:
+            job.refresh_from_db()  # without a broker it has run already
+        formats = warming.describe(warming.configured())
+        return UploadResult(
+            name, asset, urls=preset_urls(asset, presets), job=job, warm_formats=formats
+        )
 
     def _fragment(self, request: HttpRequest, results: list[UploadResult]) -> HttpResponse:
         """Answer one file's XHR with its result row (the same template as the full page)."""
@@ -309,6 +323,19 @@ class AssetAdmin(_ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     # --- deleting goes through the service (S3 after commit) ----------------------------------
+
+    def get_deleted_objects(
+        self, objs: Sequence[Asset] | QuerySet[Asset], request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        """Let an asset go with its Variant rows, which no one may delete on their own.
+
+        The rows record objects in S3 (the variant admin is read-only so that they cannot lie);
+        the delete service removes the objects with them. Without this, Django would refuse to
+        delete any asset that has variants, for want of a "delete variant" permission.
+        """
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed = perms_needed - {str(Variant._meta.verbose_name)}
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request: HttpRequest, obj: Asset) -> None:
         services.delete_assets([obj.pk])

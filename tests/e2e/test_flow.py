@@ -1,6 +1,7 @@
-"""The whole flow in a browser and over plain HTTP: upload, serve, cache, publish, delete.
+"""The whole flow in a browser and over plain HTTP: upload, warm, serve, cache, publish, delete.
 
-CDN -> S3 website -> 307 -> API -> resizer -> S3 -> 301 -> CDN, with the routing rules that
+An upload's variants are warmed (served straight from the bucket); a variant that is not there
+goes CDN -> S3 website -> 307 -> API -> resizer -> S3 -> 301 -> CDN, with the routing rules that
 Django's publish engine wrote. Each hop is asserted with http.client (no redirect following);
 the browser's own requests are checked through Playwright's redirect chain.
 """
@@ -19,7 +20,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Response, expect
 
 from imageadmin import publishing
-from imageadmin.models import Asset, Preset, Publication, PublicationStatus
+from imageadmin.models import Asset, Job, Preset, Publication, PublicationStatus
 from tests.e2e.conftest import LocalStack
 
 pytestmark = [
@@ -134,17 +135,25 @@ def test_upload_serve_cache_publish_delete(
     asset = Asset.objects.get()
     small = f"small/{asset.key}"
 
-    # 2. The first request for a variant: 307 to the API, 301 back, 200 with 150 px.
-    assert_made(chain(f"{stack.url}/{small}"), stack, small, 150)
-    invocations = stack.edge.stats["lambda_invocations"]
-    assert invocations == 1
+    # 2. The upload warmed every preset as AVIF, WebP and JPEG (a job, linked from the row):
+    # the first request is served from the bucket, no redirect, no Lambda.
+    row = page.locator("#assets-results li[data-status=ok] .assets-warm a")
+    expect(row).to_contain_text("done")
+    job = Job.objects.get(kind="warm")
+    assert (job.status, job.done, job.failed) == ("done", 1, 0)
+    for key, content_type in ((small, "image/jpeg"), (f"small.avif/{asset.key}", "image/avif")):
+        (served,) = chain(f"{stack.url}/{key}")
+        assert (served.status, served.headers["Content-Type"]) == (200, content_type)
+        assert served.headers["X-Cache"] == "Miss from edge"
+        assert width_of(served.body) == 150
+    assert stack.edge.stats["lambda_invocations"] == 0
 
-    # 3. The second request is a cache hit: no S3 lookup, no Lambda.
+    # 3. The second request is a cache hit: no S3 lookup.
     hit = fetch(f"{stack.url}/{small}")
     assert (hit.status, hit.headers["X-Cache"], width_of(hit.body)) == (200, "Hit from edge", 150)
-    assert stack.edge.stats["lambda_invocations"] == invocations
 
-    # 4. The demo page loads every preset through the edge; medium is new: 307 -> 301 -> 200.
+    # 4. The demo page loads every preset and the <picture>'s AVIF through the edge, all warmed:
+    # no redirect, no Lambda.
     responses: list[Response] = []
     page.on("response", lambda response: responses.append(response))
     page.goto(f"{base}/demo/{asset.pk}/")
@@ -159,17 +168,14 @@ def test_upload_serve_cache_publish_delete(
     expect(page.locator("#demo-picture [data-size]")).to_contain_text(X)
     medium_url = f"{stack.url}/medium/{asset.key}"
     medium = next(r for r in responses if r.url == medium_url and r.status == 200)
-    assert redirects_of(medium) == [
-        (307, f"{stack.url}/default/resize?key=medium/{asset.key}"),
-        (301, medium_url),
-        (200, None),
-    ]
+    assert redirects_of(medium) == [(200, None)]
     assert medium.headers["x-cache"] == "Miss from edge"
     small_seen = next(r for r in responses if r.url == f"{stack.url}/{small}")
     assert (small_seen.status, small_seen.headers["x-cache"]) == (200, "Hit from edge")
-    assert (
-        page.locator("#demo-picture img").evaluate("i => i.currentSrc").startswith(f"{stack.url}/")
-    )
+    picture = page.locator("#demo-picture img").evaluate("i => i.currentSrc")
+    assert picture.startswith(f"{stack.url}/")
+    assert ".avif/" in picture  # Chromium takes the first source it supports
+    assert stack.edge.stats["lambda_invocations"] == 0
     page.screenshot(path=SCREENSHOT, full_page=True)
 
     # 5. A preset admin makes small 200 px wide and publishes in the admin.
@@ -190,7 +196,8 @@ def test_upload_serve_cache_publish_delete(
     assert invalidate["outcome"] == "ok"
     assert f"/{small}" in invalidate["data"]["paths"]
 
-    # 6. The purge and the invalidation made the edge miss: the variant is made anew, 200 px.
+    # 6. The purge and the invalidation made the edge miss: the Lambda makes the variant anew on
+    # this first request (307 -> 301 -> 200), 200 px.
     assert_made(chain(f"{stack.url}/{small}"), stack, small, 200)
     # A new visitor sees it; this browser keeps its copy (immutable, a year) until a hard reload.
     visitor = browser.new_context()

@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
@@ -131,6 +132,20 @@ class Admin:
     def get(self, path: str) -> str:
         with self.opener.open(f"{self.base}{path}", timeout=60) as response:
             return str(response.read().decode())
+
+    def wait_for_warming(self) -> dict[str, Any]:
+        """Wait for the warm job the last upload's row links to; return its final progress."""
+        found = re.search(r'data-job="(\d+)"', self.last_body)
+        assert found, self.last_body
+        deadline = time.monotonic() + 120
+        while True:
+            with self.opener.open(
+                f"{self.base}/admin/imageadmin/job/{found.group(1)}/progress/", timeout=30
+            ) as response:
+                progress: dict[str, Any] = json.loads(response.read())
+            if not progress["active"] or time.monotonic() > deadline:
+                return progress
+            time.sleep(0.5)
 
     def publish(self) -> str:
         """Start a publication in the admin; return its status once it has finished."""
@@ -265,24 +280,34 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
         assert "credentials" not in dry_run.stdout + dry_run.stderr
         home = get(web, "/")
         assert (home[0], home[1]["Location"]) == (302, "/demo/")  # the admin's "View site"
-        asset_id = Admin(base, "editor", "editor").upload("pier.jpg", photo())
+        editor = Admin(base, "editor", "editor")
+        asset_id = editor.upload("pier.jpg", photo())
         key = json.loads(get(web, f"/api/assets/{asset_id}")[2])["key"]
-
-        status, headers, _ = get(edge, f"/small/{key}")
-        assert (status, headers["Location"]) == (307, f"{cdn}/default/resize?key=small/{key}")
-        admin = Admin(base, "admin", "admin")
-        assert preset_count(admin, "small") == 0
-        status, headers, _ = get(edge, f"/default/resize?key=small/{key}")
-        made = time.monotonic()  # the Lambda stored the variant before answering
-        assert (status, headers["Location"]) == (301, f"{cdn}/small/{key}")
-        # S3 event -> SQS -> consume_variant_events: the row, with the object's size and format.
-        row, waited = wait_for_row(env["IMAGEADMIN_DATA_DIR"], f"small/{key}", made)
-        print(f"\nVariant row {waited:.2f} s after the Lambda's PUT")  # the bar is EVENT_BAR
+        # The upload warmed every preset as AVIF, WebP and JPEG (on the worker, when Redis is
+        # there): served straight from the bucket.
+        progress = editor.wait_for_warming()
+        assert (progress["status"], progress["done"], progress["total"]) == ("done", 1, 1)
         status, headers, body = get(edge, f"/small/{key}")
         assert (status, headers["X-Cache"], width_of(body)) == (200, "Miss from edge", 150)
         assert get(edge, f"/small/{key}")[1]["X-Cache"] == "Hit from edge"
-        assert row == (len(body), "jpeg")
-        assert preset_count(admin, "small") == 1
+        status, headers, _ = get(edge, f"/small.avif/{key}")
+        assert (status, headers["Content-Type"]) == (200, "image/avif")
+
+        # A format nobody warmed is made by the Lambda on its first request, and its S3 event
+        # (-> SQS -> consume_variant_events) gives it a row with the object's size and format.
+        admin = Admin(base, "admin", "admin")
+        before = preset_count(admin, "small")
+        status, headers, _ = get(edge, f"/small.png/{key}")
+        assert (status, headers["Location"]) == (307, f"{cdn}/default/resize?key=small.png/{key}")
+        status, headers, _ = get(edge, f"/default/resize?key=small.png/{key}")
+        made = time.monotonic()  # the Lambda stored the variant before answering
+        assert (status, headers["Location"]) == (301, f"{cdn}/small.png/{key}")
+        row, waited = wait_for_row(env["IMAGEADMIN_DATA_DIR"], f"small.png/{key}", made)
+        print(f"\nVariant row {waited:.2f} s after the Lambda's PUT")  # the bar is EVENT_BAR
+        status, headers, body = get(edge, f"/small.png/{key}")
+        assert (status, headers["Content-Type"], width_of(body)) == (200, "image/png", 150)
+        assert row == (len(body), "png")
+        assert preset_count(admin, "small") == before + 1
         assert "Live from S3 events (last event" in admin.get("/admin/imageadmin/preset/")
         assert f"{cdn}/small/{key}".encode() in get(web, f"/demo/{asset_id}/")[2]
         assert admin.publish() == "succeeded"  # a task, run somewhere
@@ -305,9 +330,9 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
         assert int(restored.group(1)) >= 3  # the original, the presets JSON, the variant
         status, headers, body = get(edge, f"/small/{key}")  # from the restored bucket
         assert (status, headers["X-Cache"], width_of(body)) == (200, "Miss from edge", 150)
-        assert get(edge, f"/medium/{key}")[0] == 307  # made from the restored original:
-        assert get(edge, f"/default/resize?key=medium/{key}")[0] == 301
-        assert width_of(get(edge, f"/medium/{key}")[2]) == 300
+        assert get(edge, f"/medium.png/{key}")[0] == 307  # made from the restored original:
+        assert get(edge, f"/default/resize?key=medium.png/{key}")[0] == 301
+        assert width_of(get(edge, f"/medium.png/{key}")[2]) == 300
         assert json.loads(get(web, f"/api/assets/{asset_id}")[2])["key"] == key
         assert Admin(base, "admin", "admin").publish() == "succeeded"  # eagerly, in the web
     finally:

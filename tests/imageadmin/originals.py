@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -18,6 +19,13 @@ from imageadmin.models import Asset, Preset
 
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 DEFAULT_WIDTHS = {"small": 150, "medium": 300, "large": 600, "xlarge": 1200}
+WARMED = ("avif", "webp", None)  # IMAGEADMIN_WARM_FORMATS' default: AVIF, WebP, the plain key
+
+
+def warmed_keys(assets: Iterable[Asset]) -> set[str]:
+    """Return the variant keys an upload warms: every active preset of each asset, by default."""
+    names = list(Preset.objects.active().values_list("name", flat=True))
+    return {a.variant_key(n, f) for a in assets for n in names for f in WARMED}
 
 
 def default_presets() -> dict[str, Preset]:

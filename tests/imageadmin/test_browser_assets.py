@@ -8,6 +8,7 @@ import pytest
 
 from imageadmin.models import Asset
 from tests.imageadmin import assets_files as files
+from tests.imageadmin.originals import warmed_keys
 
 pytestmark = [
     pytest.mark.browser,
@@ -81,9 +82,12 @@ def test_editor_uploads_three_files_one_corrupt(
     expected = {a.variant_url(p) for a in good for p in ("small", "medium", "large", "xlarge")}
     assert set(shown) == expected
 
-    listing = s3_client.list_objects_v2(Bucket=s3_bucket).get("Contents", [])
-    assert sorted(obj["Key"] for obj in listing) == sorted(a.key for a in good)
-    assert all(obj["Key"].startswith("originals/") for obj in listing)
+    listing = {obj["Key"] for obj in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"]}
+    originals = {key for key in listing if key.startswith("originals/")}
+    assert originals == {a.key for a in good}
+    assert listing - originals == warmed_keys(good)  # each upload warmed its variants
+    warm_links = page.locator("#assets-results li[data-status=ok] .assets-warm a")
+    assert warm_links.count() == 2
 
     page.set_viewport_size({"width": 1280, "height": 1100})
     page.screenshot(path=SCREENSHOT, full_page=True)
@@ -134,7 +138,7 @@ def test_files_dropped_on_the_zone_are_uploaded(
 
     asset = Asset.objects.get()
     assert (asset.original_name, asset.format, asset.width) == ("dropped.webp", "webp", 64)
-    listing = s3_client.list_objects_v2(Bucket=s3_bucket).get("Contents", [])
-    assert [obj["Key"] for obj in listing] == [asset.key]
+    listing = {obj["Key"] for obj in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"]}
+    assert listing == {asset.key} | warmed_keys([asset])
     page.goto(f"{live_server.url}/admin/imageadmin/asset/")
     page.screenshot(path="/tmp/assets-changelist.png", full_page=True)

@@ -45,7 +45,7 @@ def test_generate_writes_every_active_preset_and_records_rows(
         assert response["ContentType"] == "image/jpeg"
         assert response["CacheControl"] == DEFAULT_CACHE_CONTROL
         row = Variant.objects.get(key=key)
-        assert (row.asset_id, row.preset_id, row.format) == (asset.pk, presets[name].pk, "")
+        assert (row.asset_id, row.preset_id, row.format) == (asset.pk, presets[name].pk, "jpeg")
         assert (row.width, row.height) == im.size == asset.variant_size(presets[name])
         assert row.bytes == response["ContentLength"]
         assert row.status == VariantStatus.READY
