@@ -63,11 +63,6 @@ class Applied:
     orphans: int = 0  # variants of an original that has no Asset
     keys: list[str] = field(default_factory=list)
 
-    def add(self, other: Applied) -> None:
-        for name in ("created", "updated", "removed", "skipped", "not_variants", "orphans"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.keys += other.keys
-
 
 def _event(record: object) -> ObjectEvent | None:
     if not isinstance(record, dict):
