@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium test-resizer test-django test-e2e test-package lint typecheck bench bench-quick clean
+.PHONY: run test chromium test-resizer test-django test-e2e test-package lint typecheck edge-function bench bench-quick clean
 
 # The venv carries its own uv, so nothing outside it is needed but a Python >= 3.12.
 $(VENV)/bin/python:
@@ -59,6 +59,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+
+# The CloudFront Function's source is resizer_lambda/edge/negotiate.js; the template carries a
+# copy inline (a test fails when they differ).
+edge-function: $(STAMP)
+	$(PY) .ci/embed_edge_function.py
 
 # The benchmark fetches its photo corpus from Debian packages and sharp from npm by itself.
 bench: $(STAMP)
