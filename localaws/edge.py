@@ -2,12 +2,14 @@
 
 One WSGI app on one port plays every AWS part of the request flow that moto's server does not:
 
-- **CloudFront** (`cache.py`): answers from its cache (`X-Cache: Hit from edge`) or asks the
-  website endpoint (`Miss from edge`; `Error from edge` for 4xx/5xx, as CloudFront says `Error
-  from cloudfront`), keeps what the project's cache policy keeps, and forgets what CloudFront
+- **CloudFront** (`cache.py`): runs the template's viewer-request function first (`negotiate.py`: a
+  `<head>.auto/` path becomes `.avif`, `.webp` or the own format by the Accept header; the access
+  line says `as <path>`), then, by that path, answers from its cache (`X-Cache: Hit from edge`) or
+  asks the website endpoint (`Miss from edge`; `Error from edge` for 4xx/5xx, as CloudFront says
+  `Error from cloudfront`), keeps what the project's cache policy keeps, and forgets what CloudFront
   invalidations name: it polls moto's `ListInvalidations` for the distribution at most every
-  `invalidation_ttl` seconds, on the next request. Only GET and HEAD are allowed (403 otherwise,
-  as for the template's `AllowedMethods`); the query string is not forwarded (the policy's
+  `invalidation_ttl` seconds, on the next request. Only GET and HEAD are allowed (403 otherwise, as
+  for the template's `AllowedMethods`); the query string is not forwarded (the policy's
   `QueryStringBehavior: none`), and a HEAD miss is fetched with GET.
 - **The S3 website endpoint** (`website.py`): the bucket's website configuration as `publish`
   wrote it to moto, re-read at most every `website_ttl` seconds; objects with their stored
@@ -49,7 +51,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from localaws import apigateway, website
+from localaws import apigateway, negotiate, website
 from localaws.cache import Cache, Policy
 from resizer_lambda import handler, s3
 from resizer_lambda.errors import ResizerError
@@ -181,8 +183,11 @@ class Edge:
             status, out, body = self.api(method, raw_query, headers, environ)
             note = "api"
         else:
-            status, out, body = self.cdn(method, raw_path, headers)
+            uri = self.viewer_request(raw_path, headers)
+            status, out, body = self.cdn(method, uri, headers)
             note = next((v for k, v in out if k == "X-Cache"), "")
+            if uri != raw_path:
+                note += f" as {uri}"
         target = raw_path + ("?" + raw_query if raw_query else "")
         ms = (time.perf_counter() - started) * 1000
         sys.stdout.write(f"{method} {target} {status} {note} {ms:.0f}ms\n")  # one write per line
@@ -193,8 +198,24 @@ class Edge:
 
     # --- CloudFront ----------------------------------------------------------------------------
 
+    def viewer_request(self, raw_path: str, headers: list[tuple[str, str]]) -> str:
+        """Return the path the distribution's viewer-request function makes of `raw_path`.
+
+        The template's function, format negotiation, sees the path as sent (not decoded) and
+        every Accept header; a WSGI server joins repeated ones with commas, as the function does.
+        """
+        accept = [value for name, value in headers if name.lower() == "accept"]
+        rewritten = negotiate.rewrite(raw_path, ",".join(accept) if accept else None)
+        if rewritten != raw_path:
+            self.count("negotiated")
+        return rewritten
+
     def cdn(self, method: str, raw_path: str, headers: list[tuple[str, str]]) -> Reply:
-        """Answer a viewer request as CloudFront in front of the website endpoint."""
+        """Answer a viewer request as CloudFront in front of the website endpoint.
+
+        `raw_path` is the path after the viewer-request function (`viewer_request`): the cache
+        key and the path asked of the website endpoint.
+        """
         self.count("requests")
         request_id = uuid.uuid4().hex
         common = [("Via", "1.1 local-edge (CloudFront)"), ("X-Amz-Cf-Pop", "LOCAL")]
