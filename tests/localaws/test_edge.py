@@ -48,10 +48,12 @@ class Running:
     s3: Any
     cloudfront: Any
 
-    def request(self, path: str, method: str = "GET") -> Reply:
+    def request(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> Reply:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            conn.request(method, path)
+            conn.request(method, path, headers=headers or {})
             response = conn.getresponse()
             return Reply(response.status, response.headers, response.read())
         finally:
@@ -360,3 +362,108 @@ def test_config_from_the_environment() -> None:
     }
     with pytest.raises(ValueError, match="403 or 404"):
         EdgeConfig.from_env({"IMAGEADMIN_EDGE_MISSING_STATUS": "500"})
+
+
+# --- format negotiation: the viewer-request function before the cache -------------------------
+
+CHROME = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+SAFARI_15 = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5"
+
+
+def made(running: Running, path: str, accept: str | None = None) -> Reply:
+    """Follow a variant request through the 307 and the Lambda's 301; return the final answer."""
+    headers = {"Accept": accept} if accept else {}
+    first = running.request(path, headers=headers)
+    assert first.status == 307, first.body
+    assert first.location is not None
+    made = running.request(first.location.removeprefix(running.url), headers=headers)
+    assert made.status == 301, made.body
+    assert made.location is not None
+    return running.request(made.location.removeprefix(running.url), headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("accept", "head", "content_type"),
+    [
+        (CHROME, "small.avif", "image/avif"),
+        (SAFARI_15, "small.webp", "image/webp"),
+        ("image/avif;q=0,image/webp,*/*", "small.webp", "image/webp"),
+        ("*/*", "small", "image/jpeg"),
+        (None, "small", "image/jpeg"),
+    ],
+)
+def test_an_auto_url_asks_the_website_for_the_format_the_viewer_accepts(
+    running: Running, accept: str | None, head: str, content_type: str
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    first = running.request(f"/small.auto/{ORIGINAL}", headers=headers)
+    assert first.status == 307
+    assert first.location == f"{running.url}/default/resize?key={head}/{ORIGINAL}"
+    served = made(running, f"/small.auto/{ORIGINAL}", accept)
+    assert (served.status, served.headers["Content-Type"]) == (200, content_type)
+    assert width_of(served.body) == 150
+    assert "Vary" not in served.headers
+    again = running.request(f"/small.auto/{ORIGINAL}", headers=headers)
+    assert (again.status, again.headers["X-Cache"], again.body) == (
+        200,
+        "Hit from edge",
+        served.body,
+    )
+    # The cache key is the rewritten path: the explicit URL is the same entry.
+    assert f"/{head}/{ORIGINAL}" in running.edge.cache
+    assert f"/small.auto/{ORIGINAL}" not in running.edge.cache
+    assert running.request(f"/{head}/{ORIGINAL}").headers["X-Cache"] == "Hit from edge"
+
+
+def test_each_format_is_its_own_cache_entry(running: Running) -> None:
+    path = f"/small.auto/{ORIGINAL}"
+    bodies = {}
+    for accept in (CHROME, SAFARI_15, "*/*"):
+        made(running, path, accept)
+        reply = running.request(path, headers={"Accept": accept})
+        assert reply.headers["X-Cache"] == "Hit from edge"
+        bodies[reply.headers["Content-Type"]] = reply.body
+    assert set(bodies) == {"image/avif", "image/webp", "image/jpeg"}
+    assert len(set(bodies.values())) == 3
+    for head in ("small.avif", "small.webp", "small"):
+        assert f"/{head}/{ORIGINAL}" in running.edge.cache
+    assert running.edge.stats["lambda_invocations"] == 3
+    assert running.edge.stats["negotiated"] == 6  # the .auto requests; the 301s name the format
+    # An invalidation of the preset's paths reaches every format.
+    running.cloudfront.create_invalidation(
+        DistributionId=running.edge.config.distribution_id,
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/small*"]}, "CallerReference": "n"},
+    )
+    assert running.request(path, headers={"Accept": CHROME}).headers["X-Cache"] == "Miss from edge"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/small/{ORIGINAL}",
+        f"/small.webp/{ORIGINAL}",
+        "/small/originals/2026/11/x.auto/a.jpg",
+        f"/small%2Eauto/{ORIGINAL}",
+    ],
+)
+def test_other_paths_pass_untouched(running: Running, path: str) -> None:
+    reply = running.request(path, headers={"Accept": CHROME})
+    assert reply.status == 307
+    assert reply.location is not None
+    key = reply.location.partition("?key=")[2]
+    assert "/" + key == path.replace("%2E", ".")  # the website decodes the path once
+    assert running.edge.stats["negotiated"] == 0
+
+
+def test_the_function_sees_every_accept_header(running: Running) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+    try:
+        conn.putrequest("GET", f"/small.auto/{ORIGINAL}")
+        conn.putheader("Accept", "image/png,*/*")
+        conn.putheader("Accept", "image/webp")
+        conn.endheaders()
+        reply = conn.getresponse()
+        reply.read()
+    finally:
+        conn.close()
+    assert reply.headers["Location"] == f"{running.url}/default/resize?key=small.webp/{ORIGINAL}"
