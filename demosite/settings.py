@@ -202,9 +202,12 @@ CELERY_BEAT_SCHEDULE = {
     "sync-variants-hourly": {"task": "imageadmin.tasks.sync_variants", "schedule": 3600.0},
 }
 
+# imageadmin's events as one JSON object per line on stderr (docs/integrate.md, "Logs"); `make
+# run` shows their plain messages instead.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"imageadmin": {"handlers": ["console"], "level": "INFO"}},
+    "formatters": {"json": {"()": "imageadmin.logs.JsonFormatter"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "loggers": {"imageadmin": {"handlers": ["json"], "level": "INFO"}},
 }
