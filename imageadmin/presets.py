@@ -7,7 +7,7 @@ header and the source limits come from here, not from the Lambda's environment.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,16 @@ def build_config(presets: Iterable[Preset] | None = None) -> contract.Config:
     """
     rows = list(Preset.objects.active() if presets is None else presets)
     return contract.parse(config_dict(rows))
+
+
+def named_or_narrowest(presets: Sequence[ActivePreset], name: str) -> ActivePreset | None:
+    """Return the preset called `name`, else the narrowest one (None when there is none).
+
+    How the admin picks the preset of its thumbnails and previews: the one it names when it is
+    active, else the smallest there is.
+    """
+    ranked = sorted(presets, key=lambda p: (p.name != name, p.spec.width))
+    return ranked[0] if ranked else None
 
 
 def active_presets() -> list[ActivePreset]:

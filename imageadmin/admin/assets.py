@@ -26,7 +26,7 @@ from imageadmin import aws, variants, warming
 from imageadmin.admin.variants import when
 from imageadmin.conf import conf
 from imageadmin.models import Asset, Job, Variant
-from imageadmin.presets import ActivePreset, active_presets
+from imageadmin.presets import ActivePreset, active_presets, named_or_narrowest
 from imageadmin.templatetags import images
 
 if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscript at run time
@@ -72,12 +72,6 @@ def preset_urls(asset: Asset, presets: Sequence[ActivePreset]) -> list[PresetUrl
         width, height = asset.variant_size(preset.spec)
         out.append(PresetUrl(preset.name, asset.variant_url(preset.name), width, height))
     return out
-
-
-def _pick(presets: Sequence[ActivePreset], name: str) -> ActivePreset | None:
-    """Return the preset called `name`, else the narrowest one (None when there is none)."""
-    ranked = sorted(presets, key=lambda p: (p.name != name, p.spec.width))
-    return ranked[0] if ranked else None
 
 
 def thumbnail_html(asset: Asset, preset: ActivePreset | None) -> SafeString | str:
@@ -167,7 +161,7 @@ class AssetAdmin(_ModelAdmin):
     def thumbnail(self, obj: Asset) -> SafeString | str:
         # The changelist binds the preset once per request (get_list_display); this is the
         # fallback for any other caller.
-        return thumbnail_html(obj, _pick(active_presets(), THUMBNAIL_PRESET))
+        return thumbnail_html(obj, named_or_narrowest(active_presets(), THUMBNAIL_PRESET))
 
     @admin.display(description="size", ordering="bytes")
     def size(self, obj: Asset) -> str:
@@ -189,7 +183,7 @@ class AssetAdmin(_ModelAdmin):
     def preview(self, obj: Asset) -> SafeString | str:
         if not obj.pk:
             return ""
-        preset = _pick(active_presets(), PREVIEW_PRESET)
+        preset = named_or_narrowest(active_presets(), PREVIEW_PRESET)
         if preset is None:
             return ""
         width, height = obj.variant_size(preset.spec)
@@ -205,7 +199,7 @@ class AssetAdmin(_ModelAdmin):
         """Bind the thumbnail column to one preset lookup per request, not one per row."""
         # Django asks for the list display more than once per request: look the preset up once.
         if not hasattr(request, "_assets_thumbnail_preset"):
-            request._assets_thumbnail_preset = _pick(  # type: ignore[attr-defined]
+            request._assets_thumbnail_preset = named_or_narrowest(  # type: ignore[attr-defined]
                 active_presets(), THUMBNAIL_PRESET
             )
         preset: ActivePreset | None = request._assets_thumbnail_preset  # type: ignore[attr-defined]

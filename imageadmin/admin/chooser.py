@@ -27,9 +27,9 @@ from django.views.decorators.csrf import csrf_protect
 
 from imageadmin import assets as services
 from imageadmin import aws
-from imageadmin.admin.assets import THUMBNAIL_PRESET, _pick
+from imageadmin.admin.assets import THUMBNAIL_PRESET
 from imageadmin.models import Asset
-from imageadmin.presets import ActivePreset, active_presets
+from imageadmin.presets import ActivePreset, active_presets, named_or_narrowest
 from imageadmin.widgets import MAX_PK
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def error(status: int, code: str, message: str) -> JsonResponse:
 
 def thumbnail_preset(presets: Sequence[ActivePreset]) -> ActivePreset | None:
     """Return the preset thumbnails use: the asset changelist's, so both show the same file."""
-    return _pick(presets, THUMBNAIL_PRESET)
+    return named_or_narrowest(presets, THUMBNAIL_PRESET)
 
 
 def describe(
