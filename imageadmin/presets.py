@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imageadmin.conf import conf
+from imageadmin.logs import log_event
 from imageadmin.models import Preset
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError
@@ -98,5 +99,11 @@ def active_presets() -> list[ActivePreset]:
         try:
             result.append(ActivePreset(row.pk, row.name, row.to_contract()))
         except ConfigError as err:
-            logger.warning("preset %r is invalid and left out: %s", row.name, err.message)
+            log_event(
+                logger,
+                "presets.invalid",
+                level=logging.WARNING,
+                preset=row.name,
+                error=err.message,
+            )
     return result

@@ -6,6 +6,7 @@ Every S3 effect goes through `imageadmin.assets` (upload, delete) or `imageadmin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from imageadmin import assets as services
 from imageadmin import aws, variants, warming
 from imageadmin.admin.variants import when
 from imageadmin.conf import conf
+from imageadmin.logs import log_event
 from imageadmin.models import Asset, Job, Variant
 from imageadmin.presets import ActivePreset, active_presets, named_or_narrowest
 from imageadmin.templatetags import images
@@ -33,6 +35,8 @@ if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscr
     _ModelAdmin = admin.ModelAdmin[Asset]
 else:
     _ModelAdmin = admin.ModelAdmin
+
+logger = logging.getLogger(__name__)
 
 THUMBNAIL_PRESET = "small"
 PREVIEW_PRESET = "medium"
@@ -273,8 +277,25 @@ class AssetAdmin(_ModelAdmin):
         except services.UploadRefused as err:
             return UploadResult(name, error=err.message)
         except aws.AwsUnavailable as err:  # its message says to try again
+            log_event(
+                logger,
+                "upload.failed",
+                level=logging.WARNING,
+                name=name,
+                reason="unavailable",
+                error=str(err),
+            )
             return UploadResult(name, error=f"{name} could not be stored. {err}")
         except aws.AwsError as err:  # a setting to fix: another try would fail the same way
+            log_event(
+                logger,
+                "upload.failed",
+                level=logging.ERROR,
+                exc_info=True,
+                name=name,
+                reason="refused",
+                error=str(err),
+            )
             message = f"{name} could not be stored. {err} Tell the site's administrator."
             return UploadResult(name, error=message)
         self.log_addition(request, asset, [{"added": {}}])

@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_protect
 from imageadmin import assets as services
 from imageadmin import aws
 from imageadmin.admin.assets import THUMBNAIL_PRESET
+from imageadmin.logs import log_event
 from imageadmin.models import Asset
 from imageadmin.presets import ActivePreset, active_presets, named_or_narrowest
 from imageadmin.widgets import MAX_PK
@@ -149,10 +150,25 @@ def upload(request: HttpRequest, model_admin: AssetModelAdmin) -> HttpResponse:
     except services.UploadRefused as err:
         return error(422, err.code, err.message)
     except aws.AwsUnavailable as err:  # its message says to try again
-        logger.warning("chooser_upload_unavailable name=%s: %s", name, err)
+        log_event(
+            logger,
+            "upload.failed",
+            level=logging.WARNING,
+            name=name,
+            reason="unavailable",
+            error=str(err),
+        )
         return error(503, "storage_unavailable", f"{name} could not be stored. {err}")
     except aws.AwsError as err:  # a setting to fix: the same upload would fail again
-        logger.exception("chooser_upload_refused name=%s", name)
+        log_event(
+            logger,
+            "upload.failed",
+            level=logging.ERROR,
+            exc_info=True,
+            name=name,
+            reason="refused",
+            error=str(err),
+        )
         return error(
             502,
             "storage_refused",
