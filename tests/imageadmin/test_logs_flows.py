@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,8 +16,8 @@ from imageadmin import aws, publishing, variants
 from imageadmin.logs import JsonFormatter
 from imageadmin.models import Asset, Preset
 from tests.imageadmin import assets_files as files
-from tests.imageadmin.originals import DEFAULT_WIDTHS, image_bytes, make_asset
-from tests.imageadmin.publish_data import configure, create_distribution, put_variants
+from tests.imageadmin.originals import DEFAULT_WIDTHS, image_bytes
+from tests.imageadmin.publish_data import create_distribution, put_variants
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
@@ -132,24 +132,30 @@ def test_deleting_assets_logs_the_count_and_the_purge(
 
 
 @pytest.fixture
-def aws_settings(
-    settings: Any, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    configure(settings, s3_endpoint, monkeypatch)
-    yield
-    aws.cloudfront.cache_clear()
-
-
-@pytest.mark.usefixtures("aws_settings")
-def test_a_dry_run_publication_logs_start_plan_steps_and_end(
-    settings: Any, s3_endpoint: str, s3_client: Any, s3_bucket: str, info: Any
-) -> None:
+def small_changed(
+    settings: Any,
+    s3_endpoint: str,
+    s3_client: Any,
+    s3_bucket: str,
+    publishing_aws: None,
+    info: pytest.LogCaptureFixture,
+) -> Callable[[list[str]], None]:
+    """Publish, let the Lambda make `small`'s variants of some originals, change `small`."""
     settings.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = create_distribution(s3_endpoint, s3_bucket)
-    publishing.publish()
-    put_variants(s3_client, s3_bucket, "small", ["originals/2026/11/pier.jpg"])
-    Preset.objects.filter(name="small").update(width=100)
-    info.clear()
 
+    def change(originals: list[str]) -> None:
+        publishing.publish()
+        put_variants(s3_client, s3_bucket, "small", originals)
+        Preset.objects.filter(name="small").update(width=100)
+        info.clear()  # only the next publication's lines
+
+    return change
+
+
+def test_a_dry_run_publication_logs_start_plan_steps_and_end(
+    small_changed: Callable[[list[str]], None], info: Any
+) -> None:
+    small_changed(["originals/2026/11/pier.jpg"])
     pub = publishing.publish(dry_run=True)
 
     started = json_line(only(info, "publish.started"))
@@ -172,16 +178,10 @@ def test_a_dry_run_publication_logs_start_plan_steps_and_end(
     assert not events(info, "cdn.")
 
 
-@pytest.mark.usefixtures("aws_settings")
 def test_a_publication_logs_each_applied_step_with_its_counts(
-    settings: Any, s3_endpoint: str, s3_client: Any, s3_bucket: str, info: Any
+    settings: Any, small_changed: Callable[[list[str]], None], info: Any
 ) -> None:
-    settings.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = create_distribution(s3_endpoint, s3_bucket)
-    publishing.publish()
-    put_variants(s3_client, s3_bucket, "small", ["originals/a.jpg", "originals/b.jpg"])
-    Preset.objects.filter(name="small").update(width=100)
-    info.clear()
-
+    small_changed(["originals/a.jpg", "originals/b.jpg"])
     pub = publishing.publish()
 
     by_step = {s["step"]: s for s in map(json_line, events(info, "publish.step"))}
@@ -200,10 +200,8 @@ def test_a_publication_logs_each_applied_step_with_its_counts(
     assert fields(finished)["publication"] == pub.pk
 
 
-@pytest.mark.usefixtures("aws_settings")
-def test_a_failed_step_is_a_warning(
-    monkeypatch: pytest.MonkeyPatch, s3_bucket: str, info: Any
-) -> None:
+@pytest.mark.usefixtures("publishing_aws")
+def test_a_failed_step_is_a_warning(monkeypatch: pytest.MonkeyPatch, info: Any) -> None:
     from imageadmin.publishing import bucket
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
@@ -227,11 +225,9 @@ def test_a_failed_step_is_a_warning(
 
 
 def test_a_job_logs_queued_coarse_progress_and_finished(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any, info: Any
+    stored_asset: Any, generated: Any, presets: dict[str, Preset], info: Any
 ) -> None:
-    chosen = [make_asset(s3_client, s3_bucket, f"originals/j{i}.jpg", (300, 200)) for i in range(8)]
-    with run_on_commit():
-        job = variants.start_generate([a.pk for a in chosen])
+    job = generated([stored_asset(f"originals/j{i}.jpg", (300, 200)) for i in range(8)])
 
     queued = json_line(only(info, "job.queued"))
     assert (queued["job"], queued["kind"], queued["total"], queued["tasks"]) == (
@@ -255,14 +251,11 @@ def test_a_job_logs_queued_coarse_progress_and_finished(
 
 
 def test_a_failed_job_logs_the_asset_and_ends_as_a_warning(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any, info: Any
+    stored_asset: Any, generated: Any, presets: dict[str, Preset], info: Any
 ) -> None:
     whole = image_bytes((600, 400))
-    broken = make_asset(
-        s3_client, s3_bucket, "originals/broken.jpg", (600, 400), data=whole[: len(whole) // 2]
-    )
-    with run_on_commit():
-        job = variants.start_generate([broken.pk])
+    broken = stored_asset("originals/broken.jpg", (600, 400), data=whole[: len(whole) // 2])
+    job = generated([broken])
     failed = json_line(only(info, "job.asset_failed"))
     assert (failed["job"], failed["asset"], failed["key"]) == (job.pk, broken.pk, broken.key)
     assert failed["level"] == "WARNING"
@@ -278,11 +271,11 @@ def test_a_job_with_nothing_to_do_is_queued_and_finished_at_once(info: Any) -> N
 
 
 def test_a_sync_logs_each_preset_and_its_end(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any, info: Any
+    stored_asset: Any, s3_client: Any, s3_bucket: str, presets: dict[str, Preset], info: Any
 ) -> None:
     from imageadmin import reconcile
 
-    asset = make_asset(s3_client, s3_bucket, "originals/s.jpg", (400, 300))
+    asset = stored_asset("originals/s.jpg", (400, 300))
     s3_client.put_object(Bucket=s3_bucket, Key=f"small/{asset.key}", Body=b"x" * 10)
     reconcile.sync()
     started = json_line(only(info, "sync.started"))

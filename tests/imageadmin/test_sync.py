@@ -11,22 +11,23 @@ from django.utils import timezone
 
 from imageadmin import aws, inventory, reconcile, tasks, variants
 from imageadmin.models import Job, JobStatus, ObjectMark, Preset, Variant, VariantStatus
-from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls, make_asset
+from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def test_sync_reconciles_rows_with_the_bucket(
+    stored_asset: Any,
+    generated: Any,
     s3_client: Any,
     s3_bucket: str,
     presets: dict[str, Preset],
     run_on_commit: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    made = make_asset(s3_client, s3_bucket, "originals/made.jpg", (1000, 500))
-    lazy = make_asset(s3_client, s3_bucket, "originals/lazy.jpg", (2000, 1000))
-    with run_on_commit():
-        variants.start_generate([made.pk], preset_ids=[presets["small"].pk, presets["large"].pk])
+    made = stored_asset("originals/made.jpg", (1000, 500))
+    lazy = stored_asset("originals/lazy.jpg", (2000, 1000))
+    generated([made], [presets["small"].pk, presets["large"].pk])
     # The Lambda made these on request (no rows yet) ...
     put = {
         "small/originals/lazy.jpg": b"a" * 111,
@@ -87,15 +88,10 @@ def test_sync_reconciles_rows_with_the_bucket(
 
 
 def test_sync_failure_keeps_rows(
-    s3_client: Any,
-    s3_bucket: str,
-    presets: dict[str, Preset],
-    run_on_commit: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    stored_asset: Any, generated: Any, presets: dict[str, Preset], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asset = make_asset(s3_client, s3_bucket, "originals/keep.jpg", (400, 400))
-    with run_on_commit():
-        variants.start_generate([asset.pk])
+    asset = stored_asset("originals/keep.jpg", (400, 400))
+    generated([asset])
 
     def broken_listing(prefix: str) -> Iterator[Any]:
         raise aws.AwsRefused("ListObjectsV2", f"AccessDenied (s3://bucket/{prefix})")
