@@ -78,6 +78,24 @@ def preset_urls(asset: Asset, presets: Sequence[ActivePreset]) -> list[PresetUrl
     return out
 
 
+def log_store_failure(name: str, err: aws.AwsError) -> None:
+    """Log an upload S3 could not store (inside the `except`): `upload.failed`.
+
+    A warning when S3 was unavailable (the next try may work), an error with the traceback when
+    it refused (a setting or a permission to fix). The upload page and the chooser both call it.
+    """
+    unavailable = isinstance(err, aws.AwsUnavailable)
+    log_event(
+        logger,
+        "upload.failed",
+        level=logging.WARNING if unavailable else logging.ERROR,
+        exc_info=not unavailable,
+        name=name,
+        reason="unavailable" if unavailable else "refused",
+        error=str(err),
+    )
+
+
 def thumbnail_html(asset: Asset, preset: ActivePreset | None) -> SafeString | str:
     if preset is None:
         return ""
@@ -277,25 +295,10 @@ class AssetAdmin(_ModelAdmin):
         except services.UploadRefused as err:
             return UploadResult(name, error=err.message)
         except aws.AwsUnavailable as err:  # its message says to try again
-            log_event(
-                logger,
-                "upload.failed",
-                level=logging.WARNING,
-                name=name,
-                reason="unavailable",
-                error=str(err),
-            )
+            log_store_failure(name, err)
             return UploadResult(name, error=f"{name} could not be stored. {err}")
         except aws.AwsError as err:  # a setting to fix: another try would fail the same way
-            log_event(
-                logger,
-                "upload.failed",
-                level=logging.ERROR,
-                exc_info=True,
-                name=name,
-                reason="refused",
-                error=str(err),
-            )
+            log_store_failure(name, err)
             message = f"{name} could not be stored. {err} Tell the site's administrator."
             return UploadResult(name, error=message)
         self.log_addition(request, asset, [{"added": {}}])

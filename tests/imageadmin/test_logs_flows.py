@@ -111,6 +111,36 @@ def test_an_upload_through_the_admin_logs_stored_refused_and_duplicate(
     assert isinstance(finished["ms"], int)
 
 
+@pytest.mark.parametrize(
+    ("code", "reason", "level"),
+    [("SlowDown", "unavailable", "WARNING"), ("AccessDenied", "refused", "ERROR")],
+)
+@pytest.mark.parametrize("url", [UPLOAD_URL, "/admin/imageadmin/asset/chooser/upload/"])
+def test_a_file_s3_could_not_store_is_logged_as_failed(
+    client: Client,
+    editor: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    info: Any,
+    url: str,
+    code: str,
+    reason: str,
+    level: str,
+) -> None:
+    from imageadmin import storage
+
+    def fail(*args: Any, **kwargs: Any) -> str:
+        raise aws.error_for("PutObject", code, "no")
+
+    monkeypatch.setattr(storage, "save_original", fail)
+    client.force_login(editor)
+    field = "files" if url == UPLOAD_URL else "file"
+    client.post(url, {field: files.upload_file("a.jpg", files.jpeg())})
+    failed = json_line(only(info, "upload.failed"))
+    assert (failed["name"], failed["reason"], failed["level"]) == ("a.jpg", reason, level)
+    assert code in failed["error"]
+    assert ("exception" in failed) is (reason == "refused")
+
+
 def test_deleting_assets_logs_the_count_and_the_purge(
     editor: Any, presets: dict[str, Preset], run_on_commit: Any, info: Any
 ) -> None:
