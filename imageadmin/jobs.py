@@ -78,11 +78,11 @@ def log_progress(job_id: int, units: int, at: datetime) -> None:
     """Log `job.progress` when these `units` crossed a quarter, `job.finished` when they closed it.
 
     Called by `variants.job_progress` right after its counter and closing updates, both made
-    with `updated_at=at`: the job is closed by exactly one caller, the last to write it, so the
-    caller that still finds its own `at` on a closed job is the one that closed it, and the end
-    is logged once. Progress lines are coarse: with tasks of one job on several workers a
-    quarter may be logged twice or, rarely, not at all. Costs one query, only when INFO is
-    logged.
+    with `updated_at=at`. Exactly one caller's update closes a job; the caller that still finds
+    its own `at` on the closed job is that one, so the end is logged at most once (only a task
+    delivered twice that writes in between could leave it unlogged). Progress lines are coarse:
+    with tasks of one job on several workers a quarter may be logged twice or not at all. Costs
+    one query, and only when INFO is logged.
     """
     if not units or not logger.isEnabledFor(logging.INFO):
         return
