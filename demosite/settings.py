@@ -164,7 +164,6 @@ IMAGEADMIN_API_PATH = os.environ.get("IMAGEADMIN_API_PATH", "default/resize")
 IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = os.environ.get("IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID", "")
 # The bucket's object events (the stack's EventsQueueUrl; `make run` creates one on moto).
 IMAGEADMIN_EVENTS_QUEUE_URL = os.environ.get("IMAGEADMIN_EVENTS_QUEUE_URL", "")
-IMAGEADMIN_LAMBDA_NAME = os.environ.get("IMAGEADMIN_LAMBDA_NAME", "image-resizer")
 IMAGEADMIN_PRESETS_KEY = os.environ.get("IMAGEADMIN_PRESETS_KEY", "_config/presets.json")
 # The routing rules redirect a missing variant to <protocol>://<API host>/<API path>?key=...;
 # http only for a local stack without TLS.
@@ -202,9 +201,12 @@ CELERY_BEAT_SCHEDULE = {
     "sync-variants-hourly": {"task": "imageadmin.tasks.sync_variants", "schedule": 3600.0},
 }
 
+# imageadmin's events as one JSON object per line on stderr (docs/integrate.md, "Logs"); `make
+# run` shows their plain messages instead.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"imageadmin": {"handlers": ["console"], "level": "INFO"}},
+    "formatters": {"json": {"()": "imageadmin.logs.JsonFormatter"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "loggers": {"imageadmin": {"handlers": ["json"], "level": "INFO"}},
 }

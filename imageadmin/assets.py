@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from imageadmin import aws, purging, storage, variants
 from imageadmin.conf import conf
+from imageadmin.logs import log_event, ms_since
 from imageadmin.models import Asset, Preset, Variant
 from resizer_lambda import imaging, keys
 from resizer_lambda import presets as contract
@@ -67,6 +69,8 @@ class UploadRefused(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+        if code != "duplicate":  # DuplicateUpload logs upload.duplicate
+            log_event(logger, "upload.refused", reason=code, message=message)
 
 
 class DuplicateUpload(UploadRefused):
@@ -79,6 +83,7 @@ class DuplicateUpload(UploadRefused):
             "duplicate",
         )
         self.existing = existing
+        log_event(logger, "upload.duplicate", name=name, existing=existing.pk, key=existing.key)
 
 
 @dataclass(frozen=True)
@@ -217,7 +222,7 @@ def _discard(key: str) -> None:
     try:
         storage.delete([key])
     except aws.AwsError:
-        logger.exception("upload_cleanup_failed key=%s", key)
+        log_event(logger, "upload.cleanup_failed", level=logging.ERROR, exc_info=True, key=key)
 
 
 def upload(file: IO[bytes], user: Any, name: str | None = None, *, warm: bool = True) -> Asset:
@@ -229,6 +234,7 @@ def upload(file: IO[bytes], user: Any, name: str | None = None, *, warm: bool = 
     when the same bytes are already an asset, an `imageadmin.aws` error when S3 fails
     (AwsUnavailable: try again; AwsRefused: a setting to fix).
     """
+    started = time.monotonic()  # for the upload.stored event
     name = display_name(name if name is not None else getattr(file, "name", None))
     checked = check(file, name)
     existing = Asset.objects.filter(sha256=checked.sha256).first()
@@ -262,7 +268,15 @@ def upload(file: IO[bytes], user: Any, name: str | None = None, *, warm: bool = 
     except BaseException:
         _discard(key)
         raise
-    logger.info("asset_uploaded id=%s key=%s bytes=%s", asset.pk, key, asset.bytes)
+    log_event(
+        logger,
+        "upload.stored",
+        asset=asset.pk,
+        name=name,
+        key=key,
+        bytes=asset.bytes,
+        ms=ms_since(started),
+    )
     if warm:
         variants.start_warm([asset.pk], user)
     return asset
@@ -275,10 +289,22 @@ def _delete_objects(variant_keys: list[str], originals: list[str]) -> None:
         storage.delete(originals)  # last: while an original is there, nothing is lost
     except aws.AwsError:
         # The rows are gone; the objects are orphans that sync_variants can report.
-        logger.exception("asset_objects_delete_failed count=%s", len(variant_keys) + len(originals))
+        log_event(
+            logger,
+            "asset.objects_delete_failed",
+            level=logging.ERROR,
+            exc_info=True,
+            objects=len(variant_keys) + len(originals),
+        )
         return
     if purged.error is not None:  # CloudFront serves the variants until they expire
-        logger.error("asset_invalidation_failed count=%s: %s", len(variant_keys), purged.error)
+        log_event(
+            logger,
+            "asset.invalidation_failed",
+            level=logging.ERROR,
+            variants=len(variant_keys),
+            error=str(purged.error),
+        )
 
 
 def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
@@ -309,5 +335,11 @@ def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
         variant_keys = list(doomed)
         deleted = rows.delete()[1].get(Asset._meta.label, 0)
         transaction.on_commit(lambda: _delete_objects(variant_keys, originals))
-    logger.info("assets_deleted count=%s objects=%s", deleted, len(variant_keys) + len(originals))
+    log_event(
+        logger,
+        "asset.deleted",
+        count=deleted,
+        assets=list(ids[:20]),
+        objects=len(variant_keys) + len(originals),
+    )
     return deleted

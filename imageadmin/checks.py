@@ -306,6 +306,19 @@ def check_publishing(**kwargs: Any) -> list[CheckMessage]:
                 id="imageadmin.E010",
             )
         )
+    host = conf.IMAGEADMIN_API_HOST
+    if not (isinstance(host, str) and host.strip() and "/" not in host):
+        found.append(
+            Error(
+                f"IMAGEADMIN_API_HOST must be the resize API's host name, got {host!r}.",
+                hint="Publishing writes a routing rule per active preset that redirects a "
+                "missing variant to this host; empty, the redirect goes nowhere and no variant "
+                "is ever made. Set it to the stack's ApiHost output (e.g. "
+                "abc123defg.execute-api.eu-central-1.amazonaws.com), without https:// or a path "
+                "(IMAGEADMIN_API_PATH has the path).",
+                id="imageadmin.E014",
+            )
+        )
     key = conf.IMAGEADMIN_PRESETS_KEY
     if not (isinstance(key, str) and key.startswith("_config/") and len(key) > len("_config/")):
         found.append(

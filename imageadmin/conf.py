@@ -35,8 +35,6 @@ DEFAULTS: dict[str, Any] = {
     # `manage.py consume_variant_events` reads it. "": Variant rows follow the bucket only
     # through the listing sync.
     "IMAGEADMIN_EVENTS_QUEUE_URL": "",
-    # The Lambda function's name (build_lambda and the deploy guide name it).
-    "IMAGEADMIN_LAMBDA_NAME": "image-resizer",
     # The presets JSON the Lambda reads; must be under _config/ (kept private by the bucket policy).
     "IMAGEADMIN_PRESETS_KEY": "_config/presets.json",
     # The Cache-Control header variants are stored with (written into the presets JSON).

@@ -11,6 +11,7 @@ translated here only.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.db import DatabaseError
 
 from imageadmin import aws, inventory
+from imageadmin.logs import log_event, ms_since
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -42,7 +44,7 @@ def receive_once(sqs: SQSClient, queue_url: str, wait: int = WAIT_SECONDS) -> Ba
     """Receive up to 10 messages, apply their events in one transaction, delete what was applied.
 
     A database error leaves every message on the queue (redelivered after the visibility
-    timeout) and is raised.
+    timeout) and is raised. A receive that got messages is logged as `events.batch`.
     """
     answer = aws.call(
         "ReceiveMessage",
@@ -52,6 +54,7 @@ def receive_once(sqs: SQSClient, queue_url: str, wait: int = WAIT_SECONDS) -> Ba
         WaitTimeSeconds=wait,
         MessageSystemAttributeNames=["ApproximateReceiveCount"],
     )
+    began = time.monotonic()
     messages = answer.value.get("Messages", [])
     batch = Batch(received=len(messages))
     events: list[inventory.ObjectEvent] = []
@@ -62,11 +65,13 @@ def receive_once(sqs: SQSClient, queue_url: str, wait: int = WAIT_SECONDS) -> Ba
         except inventory.BadMessage as err:
             batch.poison += 1
             received = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
-            logger.warning(
-                "variant_event_poison message_id=%s receive_count=%s reason=%s",
-                message.get("MessageId"),
-                received,
-                err,
+            log_event(
+                logger,
+                "events.poison",
+                level=logging.WARNING,
+                message_id=message.get("MessageId"),
+                receive_count=received,
+                reason=str(err),
             )
             continue
         done.append({"Id": str(len(done)), "ReceiptHandle": message["ReceiptHandle"]})
@@ -74,13 +79,37 @@ def receive_once(sqs: SQSClient, queue_url: str, wait: int = WAIT_SECONDS) -> Ba
         try:
             batch.applied = inventory.apply(events)
         except DatabaseError:
-            logger.exception("variant_events_not_applied count=%s (redelivered later)", len(events))
+            log_event(
+                logger,
+                "events.not_applied",
+                level=logging.ERROR,
+                exc_info=True,
+                events=len(events),
+                messages=len(messages),
+            )
             raise
     if done:
         deleted = aws.call(
             "DeleteMessageBatch", sqs.delete_message_batch, QueueUrl=queue_url, Entries=done
         )
         batch.deleted = len(deleted.value.get("Successful", []))
+    if messages:
+        applied = batch.applied
+        log_event(
+            logger,
+            "events.batch",
+            received=batch.received,
+            deleted=batch.deleted,
+            poison=batch.poison,
+            events=len(events),
+            created=applied.created,
+            updated=applied.updated,
+            removed=applied.removed,
+            skipped=applied.skipped,
+            not_variants=applied.not_variants,
+            orphans=applied.orphans,
+            ms=ms_since(began),
+        )
     return batch
 
 

@@ -7,11 +7,12 @@ header and the source limits come from here, not from the Lambda's environment.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from imageadmin.conf import conf
+from imageadmin.logs import log_event
 from imageadmin.models import Preset
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError
@@ -77,6 +78,16 @@ def build_config(presets: Iterable[Preset] | None = None) -> contract.Config:
     return contract.parse(config_dict(rows))
 
 
+def named_or_narrowest(presets: Sequence[ActivePreset], name: str) -> ActivePreset | None:
+    """Return the preset called `name`, else the narrowest one (None when there is none).
+
+    How the admin picks the preset of its thumbnails and previews: the one it names when it is
+    active, else the smallest there is.
+    """
+    ranked = sorted(presets, key=lambda p: (p.name != name, p.spec.width))
+    return ranked[0] if ranked else None
+
+
 def active_presets() -> list[ActivePreset]:
     """Return the active presets in admin order, in one query.
 
@@ -88,5 +99,11 @@ def active_presets() -> list[ActivePreset]:
         try:
             result.append(ActivePreset(row.pk, row.name, row.to_contract()))
         except ConfigError as err:
-            logger.warning("preset %r is invalid and left out: %s", row.name, err.message)
+            log_event(
+                logger,
+                "presets.invalid",
+                level=logging.WARNING,
+                preset=row.name,
+                error=err.message,
+            )
     return result

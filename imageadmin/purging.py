@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from imageadmin import aws, storage
 from imageadmin.conf import conf
+from imageadmin.logs import log_event
 from imageadmin.publishing import desired
+
+logger = logging.getLogger(__name__)
 
 NO_DISTRIBUTION = "IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID is empty"
 
@@ -61,6 +65,8 @@ class Removal:
                 self.counts[preset] = self.counts.get(preset, 0) + 1
                 if len(self.kept) <= desired.MAX_INVALIDATION_PATHS:
                     self.kept.setdefault(key)
+        if done:
+            log_event(logger, "purge.deleted", keys=done, variants=dict(self.counts))
         return done
 
     def paths(self) -> tuple[list[str], bool]:
@@ -96,19 +102,41 @@ def reference_for(owner: str, paths: Sequence[str]) -> str:
 
 def invalidate(distribution: str, paths: list[str], reference: str = "") -> Invalidation:
     """Create a CloudFront invalidation of `paths` (raise `aws.AwsError` when it fails)."""
-    answer = aws.call(
-        "CreateInvalidation",
-        aws.cloudfront().create_invalidation,
-        DistributionId=distribution,
-        InvalidationBatch={
-            "Paths": {"Quantity": len(paths), "Items": paths},
-            "CallerReference": reference or uuid.uuid4().hex,
-        },
-    )
+    try:
+        answer = aws.call(
+            "CreateInvalidation",
+            aws.cloudfront().create_invalidation,
+            DistributionId=distribution,
+            InvalidationBatch={
+                "Paths": {"Quantity": len(paths), "Items": paths},
+                "CallerReference": reference or uuid.uuid4().hex,
+            },
+        )
+    except aws.AwsError as err:
+        log_event(
+            logger,
+            "cdn.invalidation_failed",
+            level=logging.WARNING,
+            distribution=distribution,
+            paths=len(paths),
+            error=str(err),
+            request_id=err.request_id,
+        )
+        raise
     made = answer.value["Invalidation"]
-    return Invalidation(
+    done = Invalidation(
         str(made.get("Id", "")), str(made.get("Status", "")), answer.request_id, distribution, paths
     )
+    log_event(
+        logger,
+        "cdn.invalidated",
+        distribution=distribution,
+        id=done.id,
+        status=done.status,
+        paths=len(paths),
+        wildcard=any(p.endswith("*") for p in paths),
+    )
+    return done
 
 
 @dataclass(frozen=True)
@@ -133,6 +161,7 @@ def forget(removal: Removal, reference: str = "") -> Purged:
     if not paths:
         return Purged(removal, skipped="nothing to invalidate")
     if not distribution:
+        log_event(logger, "cdn.invalidation_skipped", reason=NO_DISTRIBUTION, paths=len(paths))
         return Purged(removal, skipped=NO_DISTRIBUTION)
     try:
         return Purged(removal, invalidate(distribution, paths, reference))

@@ -11,11 +11,15 @@ is never removed by mistake.
 A preset can have millions of variants, so nothing here grows with the bucket: the listing is
 streamed page by page, handled BATCH objects at a time with one query per kind per batch, and the
 unseen rows are deleted BATCH primary keys at a time, never loaded all at once.
+
+A sync also prunes the inventory's old ObjectMark rows (`inventory.prune_marks`): the events
+consumer only adds them, and the sync is the periodic run that can let them go.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -23,7 +27,8 @@ from itertools import batched, chain
 
 from django.utils import timezone
 
-from imageadmin import aws, storage
+from imageadmin import aws, inventory, storage
+from imageadmin.logs import log_event, ms_since
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.variants import SYNC, job_progress, job_running
 from resizer_lambda import imaging, keys
@@ -168,21 +173,43 @@ def sync(job_id: int | None = None) -> dict[str, dict[str, int | str]]:
     """Reconcile every active preset's rows with S3; return the counts per preset.
 
     Without a job (the beat schedule) a Job row is created, so every run shows in the admin.
+    Then marks older than `inventory.MARKS_KEPT` are pruned.
     """
+    began = time.monotonic()
     if job_id is None:
         job_id = Job.objects.create(kind=SYNC, total=Preset.objects.active().count()).pk
     job_running(job_id)
     presets = list(Preset.objects.active())
     names = {p.name for p in presets}
     Job.objects.filter(pk=job_id).update(total=len(presets), updated_at=timezone.now())
+    log_event(logger, "sync.started", job=job_id, presets=len(presets))
     results: dict[str, PresetSync] = {}
     for preset in presets:
         started = timezone.now()
+        preset_began = time.monotonic()
         try:
             results[preset.name] = stats = sync_preset(preset, names, started)
         except aws.AwsError as err:
-            logger.warning("sync of preset %s failed: %s", preset.name, err)
+            log_event(
+                logger,
+                "sync.preset_failed",
+                level=logging.WARNING,
+                job=job_id,
+                preset=preset.name,
+                error=str(err),
+            )
             results[preset.name] = stats = PresetSync(error=str(err))
+        else:
+            fields = asdict(stats)
+            del fields["error"]
+            log_event(
+                logger,
+                "sync.preset",
+                job=job_id,
+                preset=preset.name,
+                **fields,
+                ms=ms_since(preset_began),
+            )
         job_progress(
             job_id,
             done=0 if stats.error else 1,
@@ -191,4 +218,15 @@ def sync(job_id: int | None = None) -> dict[str, dict[str, int | str]]:
         )
     if not presets:
         Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, message="No active presets.")
+    pruned = inventory.prune_marks()
+    log_event(
+        logger,
+        "sync.finished",
+        level=logging.WARNING if any(s.error for s in results.values()) else logging.INFO,
+        job=job_id,
+        presets=len(presets),
+        failed=sum(1 for s in results.values() if s.error),
+        marks_pruned=pruned,
+        ms=ms_since(began),
+    )
     return {name: asdict(stats) for name, stats in results.items()}

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from imageadmin import aws, jobs, purging, storage, warming
 from imageadmin import presets as contract_presets
+from imageadmin.logs import log_event
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.publishing import desired
 from resizer_lambda import imaging, keys
@@ -52,9 +53,11 @@ def _ids(values: Iterable[Any] | None) -> list[int] | None:
 def _enqueue(job: Job, messages: Sequence[jobs.Send]) -> None:
     """Send `messages` after commit; a broker that cannot be reached fails the job, saying so."""
     job_id = job.pk
+    log_event(logger, "job.queued", job=job_id, kind=job.kind, total=job.total, tasks=len(messages))
     if not messages:
         Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, updated_at=timezone.now())
         job.status = JobStatus.DONE
+        log_event(logger, "job.finished", job=job_id, kind=job.kind, status=job.status, ms=0)
         return
 
     def failed(err: Exception) -> None:
@@ -189,6 +192,7 @@ def job_progress(job_id: int | None, *, done: int = 0, failed: int = 0, note: st
         status=Case(When(failed=0, then=Value(JobStatus.DONE)), default=Value(JobStatus.FAILED)),
         updated_at=now,
     )
+    jobs.log_progress(job_id, done + failed, now)
 
 
 # --- generate -----------------------------------------------------------------------------------
@@ -263,7 +267,15 @@ def generate(
         key_formats = [None] if formats is None else warming.parse(formats)
         written = _render_and_store(asset, preset_ids, key_formats)
     except _AssetFailed as err:
-        logger.warning("generate: asset %s (%s) failed: %s", asset_id, asset.key, err)
+        log_event(
+            logger,
+            "job.asset_failed",
+            level=logging.WARNING,
+            job=job_id,
+            asset=asset_id,
+            key=asset.key,
+            error=str(err),
+        )
         job_progress(job_id, failed=1, note=f"asset {asset_id} ({asset.key}): {err}")
         return 0
     except Exception as err:
@@ -300,7 +312,14 @@ def _report(job_id: int | None, units: int, label: str, purged: purging.Purged) 
     failed invalidation leaves the objects gone (CloudFront serves its copies until they expire).
     """
     if purged.error is not None:
-        logger.warning("purge: invalidation for %s failed: %s", label, purged.error)
+        log_event(
+            logger,
+            "job.invalidation_failed",
+            level=logging.WARNING,
+            job=job_id,
+            what=label,
+            error=str(purged.error),
+        )
         note = f"{label}: variants deleted, but the CloudFront invalidation failed: "
         note += f"{purged.error}; the CDN serves them until they expire"
         job_progress(job_id, failed=units, note=note)

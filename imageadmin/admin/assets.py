@@ -6,6 +6,7 @@ Every S3 effect goes through `imageadmin.assets` (upload, delete) or `imageadmin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,14 +26,17 @@ from imageadmin import assets as services
 from imageadmin import aws, variants, warming
 from imageadmin.admin.variants import when
 from imageadmin.conf import conf
+from imageadmin.logs import log_event
 from imageadmin.models import Asset, Job, Variant
-from imageadmin.presets import ActivePreset, active_presets
+from imageadmin.presets import ActivePreset, active_presets, named_or_narrowest
 from imageadmin.templatetags import images
 
 if TYPE_CHECKING:  # generic to the type checker; Django's class takes no subscript at run time
     _ModelAdmin = admin.ModelAdmin[Asset]
 else:
     _ModelAdmin = admin.ModelAdmin
+
+logger = logging.getLogger(__name__)
 
 THUMBNAIL_PRESET = "small"
 PREVIEW_PRESET = "medium"
@@ -74,10 +78,22 @@ def preset_urls(asset: Asset, presets: Sequence[ActivePreset]) -> list[PresetUrl
     return out
 
 
-def _pick(presets: Sequence[ActivePreset], name: str) -> ActivePreset | None:
-    """Return the preset called `name`, else the narrowest one (None when there is none)."""
-    ranked = sorted(presets, key=lambda p: (p.name != name, p.spec.width))
-    return ranked[0] if ranked else None
+def log_store_failure(name: str, err: aws.AwsError) -> None:
+    """Log an upload S3 could not store (inside the `except`): `upload.failed`.
+
+    A warning when S3 was unavailable (the next try may work), an error with the traceback when
+    it refused (a setting or a permission to fix). The upload page and the chooser both call it.
+    """
+    unavailable = isinstance(err, aws.AwsUnavailable)
+    log_event(
+        logger,
+        "upload.failed",
+        level=logging.WARNING if unavailable else logging.ERROR,
+        exc_info=not unavailable,
+        name=name,
+        reason="unavailable" if unavailable else "refused",
+        error=str(err),
+    )
 
 
 def thumbnail_html(asset: Asset, preset: ActivePreset | None) -> SafeString | str:
@@ -167,7 +183,7 @@ class AssetAdmin(_ModelAdmin):
     def thumbnail(self, obj: Asset) -> SafeString | str:
         # The changelist binds the preset once per request (get_list_display); this is the
         # fallback for any other caller.
-        return thumbnail_html(obj, _pick(active_presets(), THUMBNAIL_PRESET))
+        return thumbnail_html(obj, named_or_narrowest(active_presets(), THUMBNAIL_PRESET))
 
     @admin.display(description="size", ordering="bytes")
     def size(self, obj: Asset) -> str:
@@ -189,7 +205,7 @@ class AssetAdmin(_ModelAdmin):
     def preview(self, obj: Asset) -> SafeString | str:
         if not obj.pk:
             return ""
-        preset = _pick(active_presets(), PREVIEW_PRESET)
+        preset = named_or_narrowest(active_presets(), PREVIEW_PRESET)
         if preset is None:
             return ""
         width, height = obj.variant_size(preset.spec)
@@ -205,7 +221,7 @@ class AssetAdmin(_ModelAdmin):
         """Bind the thumbnail column to one preset lookup per request, not one per row."""
         # Django asks for the list display more than once per request: look the preset up once.
         if not hasattr(request, "_assets_thumbnail_preset"):
-            request._assets_thumbnail_preset = _pick(  # type: ignore[attr-defined]
+            request._assets_thumbnail_preset = named_or_narrowest(  # type: ignore[attr-defined]
                 active_presets(), THUMBNAIL_PRESET
             )
         preset: ActivePreset | None = request._assets_thumbnail_preset  # type: ignore[attr-defined]
@@ -279,8 +295,10 @@ class AssetAdmin(_ModelAdmin):
         except services.UploadRefused as err:
             return UploadResult(name, error=err.message)
         except aws.AwsUnavailable as err:  # its message says to try again
+            log_store_failure(name, err)
             return UploadResult(name, error=f"{name} could not be stored. {err}")
         except aws.AwsError as err:  # a setting to fix: another try would fail the same way
+            log_store_failure(name, err)
             message = f"{name} could not be stored. {err} Tell the site's administrator."
             return UploadResult(name, error=message)
         self.log_addition(request, asset, [{"added": {}}])

@@ -12,7 +12,6 @@ with the asset that already has those bytes, for the widget to select.
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,9 +26,9 @@ from django.views.decorators.csrf import csrf_protect
 
 from imageadmin import assets as services
 from imageadmin import aws
-from imageadmin.admin.assets import THUMBNAIL_PRESET, _pick
+from imageadmin.admin.assets import THUMBNAIL_PRESET, log_store_failure
 from imageadmin.models import Asset
-from imageadmin.presets import ActivePreset, active_presets
+from imageadmin.presets import ActivePreset, active_presets, named_or_narrowest
 from imageadmin.widgets import MAX_PK
 
 if TYPE_CHECKING:
@@ -38,8 +37,6 @@ if TYPE_CHECKING:
     AssetModelAdmin = ModelAdmin[Asset]
 else:
     AssetModelAdmin = Any
-
-logger = logging.getLogger(__name__)
 
 ACCEPTED = services.ACCEPTED
 SEARCH_LIMIT = 24
@@ -54,7 +51,7 @@ def error(status: int, code: str, message: str) -> JsonResponse:
 
 def thumbnail_preset(presets: Sequence[ActivePreset]) -> ActivePreset | None:
     """Return the preset thumbnails use: the asset changelist's, so both show the same file."""
-    return _pick(presets, THUMBNAIL_PRESET)
+    return named_or_narrowest(presets, THUMBNAIL_PRESET)
 
 
 def describe(
@@ -149,10 +146,10 @@ def upload(request: HttpRequest, model_admin: AssetModelAdmin) -> HttpResponse:
     except services.UploadRefused as err:
         return error(422, err.code, err.message)
     except aws.AwsUnavailable as err:  # its message says to try again
-        logger.warning("chooser_upload_unavailable name=%s: %s", name, err)
+        log_store_failure(name, err)
         return error(503, "storage_unavailable", f"{name} could not be stored. {err}")
     except aws.AwsError as err:  # a setting to fix: the same upload would fail again
-        logger.exception("chooser_upload_refused name=%s", name)
+        log_store_failure(name, err)
         return error(
             502,
             "storage_refused",

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from imageadmin import aws, purging
 from imageadmin.conf import conf
+from imageadmin.logs import duration_ms, log_event, summary
 from imageadmin.models import Publication, PublicationStatus
 from imageadmin.publishing import bucket, desired
 from imageadmin.publishing.plan import (
@@ -133,6 +134,18 @@ class _Recorder:
         }
         self.publication.steps = [step if s["name"] == name else s for s in self.publication.steps]
         self.publication.save(update_fields=["steps"])
+        log_event(
+            logger,
+            "publish.step",
+            level=logging.WARNING if outcome == Outcome.FAILED else logging.INFO,
+            publication=self.publication.pk,
+            dry_run=self.publication.dry_run,
+            step=name,
+            outcome=outcome.value,
+            detail=detail,
+            error=error,
+            data=summary(step["data"]),
+        )
         index = STEPS.index(name)
         self.current = STEPS[min(index + 1, len(STEPS) - 1)]
         if self.on_step is not None:
@@ -145,6 +158,17 @@ class _Recorder:
         pub.error = error
         pub.finished_at = timezone.now()
         pub.save(update_fields=["status", "failed_step", "error", "finished_at"])
+        log_event(
+            logger,
+            "publish.finished",
+            level=logging.WARNING if status == PublicationStatus.FAILED else logging.INFO,
+            publication=pub.pk,
+            dry_run=pub.dry_run,
+            status=status.value,
+            failed_step=failed_step,
+            error=error,
+            ms=duration_ms(pub.created_at, pub.finished_at),
+        )
 
 
 def run(
@@ -155,13 +179,27 @@ def run(
 ) -> Publication:
     """Publish (or, for a dry run, only plan) and record the outcome on `publication`."""
     rec = _Recorder(publication, on_step)
+    log_event(
+        logger,
+        "publish.started",
+        publication=publication.pk,
+        dry_run=publication.dry_run,
+        via=publication.via,
+    )
     try:
         plan = build_plan(count_objects=True)
     except Exception as err:
         if isinstance(err, aws.AwsError | ConfigError | desired.Refused):
             message = getattr(err, "message", None) or str(err)
         else:  # a bug: record it, keep the traceback in the log
-            logger.exception("publication %s could not be planned", publication.pk)
+            log_event(
+                logger,
+                "publish.internal_error",
+                level=logging.ERROR,
+                exc_info=True,
+                publication=publication.pk,
+                step=READ,
+            )
             message = f"internal error: {err!r}"
         rids = [err.request_id] if isinstance(err, aws.AwsError) else []
         rec.record(READ, Outcome.FAILED, error=message, request_ids=rids)
@@ -170,6 +208,15 @@ def run(
     publication.snapshot = plan.snapshot
     publication.changes = plan.as_dict()
     publication.save(update_fields=["snapshot", "changes"])
+    log_event(
+        logger,
+        "publish.planned",
+        publication=publication.pk,
+        dry_run=publication.dry_run,
+        changed=[s.name for s in plan.steps if s.changed],
+        purges=[p.change.name for p in plan.purges],
+        owed_paths=len(plan.pending_paths),
+    )
     rec.record(
         READ,
         Outcome.OK,
@@ -189,7 +236,14 @@ def run(
         rec.finish(PublicationStatus.FAILED, failed.step, failed.message)
         return publication
     except Exception as err:  # a bug: record it, keep the traceback in the log
-        logger.exception("publication %s failed in step %s", publication.pk, rec.current)
+        log_event(
+            logger,
+            "publish.internal_error",
+            level=logging.ERROR,
+            exc_info=True,
+            publication=publication.pk,
+            step=rec.current,
+        )
         rec.record(rec.current, Outcome.FAILED, error=f"internal error: {err!r}")
         rec.finish(PublicationStatus.FAILED, rec.current, f"internal error: {err!r}")
         return publication

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -18,11 +19,14 @@ __all__ = [
     "browser_type_launch_args",
     "eager_tasks",
     "editor",
+    "generated",
     "preset_admin",
     "presets",
+    "publishing_aws",
     "pytest_configure",
     "run_on_commit",
     "s3_bucket",
+    "stored_asset",
     "use_bucket",
 ]
 
@@ -120,6 +124,48 @@ def presets() -> dict[str, Any]:
 def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
     """Run what services enqueue on commit, as the request's commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def stored_asset(s3_client: Any, s3_bucket: str) -> Any:
+    """Make assets whose originals are in the test bucket: `stored_asset(key, size, fmt, ...)`.
+
+    `originals.make_asset` bound to this test's bucket: the object is put, the row created.
+    """
+    from tests.imageadmin.originals import make_asset
+
+    return functools.partial(make_asset, s3_client, s3_bucket)
+
+
+@pytest.fixture
+def generated(run_on_commit: Any) -> Any:
+    """Make variants as a committed request would: `generated(assets, preset_ids=None)`.
+
+    Starts a generate job for the assets (rows or ids), runs its tasks once the transaction
+    "commits" (eagerly with `eager_tasks`) and returns the Job, refreshed.
+    """
+    from imageadmin import variants
+
+    def generate(assets: Iterable[Any], preset_ids: Iterable[Any] | None = None) -> Any:
+        with run_on_commit():
+            job = variants.start_generate(list(assets), preset_ids=preset_ids)
+        job.refresh_from_db()
+        return job
+
+    return generate
+
+
+@pytest.fixture
+def publishing_aws(
+    settings: Any, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Point publishing at moto's server (S3 and CloudFront), as `publish_data.configure` says."""
+    from imageadmin import aws
+    from tests.imageadmin.publish_data import configure
+
+    configure(settings, s3_endpoint, monkeypatch)
+    yield
+    aws.cloudfront.cache_clear()
 
 
 @pytest.fixture

@@ -448,4 +448,8 @@ def test_s3_failure_after_commit_is_logged_not_raised(
         assets.delete_assets([asset.pk])
 
     assert not Asset.objects.exists()
-    assert "asset_objects_delete_failed" in caplog.text
+    [failed] = [
+        r for r in caplog.records if getattr(r, "event", "") == "asset.objects_delete_failed"
+    ]
+    assert failed.levelname == "ERROR"
+    assert failed.exc_info is not None

@@ -240,6 +240,19 @@ def test_w002_production_without_a_broker_warns() -> None:
         ("IMAGEADMIN_PUBLISH_SETTLE_SECONDS", "90", "imageadmin.E010"),
         ("IMAGEADMIN_PRESETS_KEY", "presets.json", "imageadmin.E011"),
         ("IMAGEADMIN_PRESETS_KEY", "_config/", "imageadmin.E011"),
+        ("IMAGEADMIN_API_HOST", "", "imageadmin.E014"),
+        ("IMAGEADMIN_API_HOST", "  ", "imageadmin.E014"),
+        ("IMAGEADMIN_API_HOST", None, "imageadmin.E014"),
+        (
+            "IMAGEADMIN_API_HOST",
+            "https://abc.execute-api.eu-central-1.amazonaws.com",
+            "imageadmin.E014",
+        ),
+        (
+            "IMAGEADMIN_API_HOST",
+            "abc.execute-api.eu-central-1.amazonaws.com/default",
+            "imageadmin.E014",
+        ),
     ],
 )
 def test_e008_e011_publishing_settings(setting: str, value: Any, check_id: str) -> None:
@@ -247,6 +260,16 @@ def test_e008_e011_publishing_settings(setting: str, value: Any, check_id: str) 
         found = run()[check_id]
     assert found.level == checks.ERROR
     assert found.msg.startswith(setting)
+
+
+def test_e014_names_the_stack_output_and_accepts_a_host_with_a_port() -> None:
+    with override_settings(IMAGEADMIN_API_HOST=""):
+        found = run()["imageadmin.E014"]
+    assert "IMAGEADMIN_API_HOST must be the resize API's host name, got ''" in found.msg
+    assert "the stack's ApiHost output" in found.hint
+    for host in ("abc123defg.execute-api.eu-central-1.amazonaws.com", "127.0.0.1:8080"):
+        with override_settings(IMAGEADMIN_API_HOST=host):
+            assert "imageadmin.E014" not in run()
 
 
 def test_publishing_settings_for_a_local_stack_pass() -> None:

@@ -11,8 +11,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from imageadmin import assets, aws, storage
+from imageadmin.admin.chooser import thumbnail_preset
 from imageadmin.fields import AssetField
-from imageadmin.models import Asset
+from imageadmin.models import Asset, Preset
+from imageadmin.presets import active_presets, named_or_narrowest
 from imageadmin.widgets import AssetChooserWidget
 from tests.imageadmin import assets_files as files
 
@@ -352,3 +354,15 @@ def test_rendering_never_lists_the_choices(django_assert_num_queries: Any) -> No
         html = str(ProductForm(initial={"image": sock.pk})["image"])
     assert "sock-07.jpg" in html
     assert "sock-08.jpg" not in html
+
+
+def test_the_thumbnail_preset_is_small_else_the_narrowest_active_one(
+    presets: dict[str, Preset],
+) -> None:
+    assert named_or_narrowest([], "small") is None
+    active = active_presets()
+    assert thumbnail_preset(active) == named_or_narrowest(active, "small")
+    assert thumbnail_preset(active).name == "small"  # type: ignore[union-attr]
+    narrow = [p for p in active if p.name != "small"]
+    assert thumbnail_preset(narrow).name == "medium"  # type: ignore[union-attr]
+    assert named_or_narrowest(active, "large").name == "large"  # type: ignore[union-attr]

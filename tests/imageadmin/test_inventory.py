@@ -8,6 +8,7 @@ S3's sequencer, poison messages left for the dead-letter queue.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +19,7 @@ from django.core.management import call_command
 from django.db import DatabaseError
 
 from imageadmin import event_queue, inventory
+from imageadmin.logs import JsonFormatter
 from imageadmin.models import ObjectMark, Preset, Variant
 from tests.imageadmin.originals import make_asset
 
@@ -85,6 +87,32 @@ def test_a_variant_the_lambda_writes_gets_its_row_with_bytes_and_format(
         ]["ApproximateNumberOfMessages"]
         == "0"
     )
+
+
+def test_each_batch_is_logged_with_what_it_applied(
+    sqs: Any,
+    queue: str,
+    s3_client: Any,
+    s3_bucket: str,
+    presets: dict[str, Preset],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="imageadmin")
+    make_asset(s3_client, s3_bucket, "originals/logged.jpg")
+    drain(sqs, queue)
+    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/logged.jpg", Body=b"x" * 10)
+    s3_client.put_object(Bucket=s3_bucket, Key="large/originals/nobody.jpg", Body=b"x")
+    caplog.clear()
+
+    batches = drain(sqs, queue)
+
+    logged = [r for r in caplog.records if getattr(r, "event", None) == "events.batch"]
+    assert len(logged) == sum(1 for b in batches if b.received)  # an empty receive: no line
+    lines = [json.loads(JsonFormatter().format(r)) for r in logged]
+    assert sum(line["created"] for line in lines) == 1
+    assert sum(line["orphans"] for line in lines) == 1
+    assert sum(line["deleted"] for line in lines) == sum(line["received"] for line in lines) == 2
+    assert all(line["poison"] == 0 and isinstance(line["ms"], int) for line in lines)
 
 
 def test_a_deleted_variant_loses_its_row(
@@ -190,7 +218,7 @@ def test_keys_are_form_decoded_and_orphans_are_counted(
     ],
 )
 def test_poison_messages_stay_on_the_queue_for_the_dead_letter_queue(
-    sqs: Any, queue: str, body: str
+    sqs: Any, queue: str, body: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sqs.send_message(QueueUrl=queue, MessageBody=body)
 
@@ -198,6 +226,10 @@ def test_poison_messages_stay_on_the_queue_for_the_dead_letter_queue(
 
     assert batches[0].poison >= 1
     assert batches[0].deleted == batches[0].received - batches[0].poison
+    poison = [r for r in caplog.records if getattr(r, "event", None) == "events.poison"]
+    assert poison  # once per receive: the message comes back until the redrive moves it
+    assert {r.levelno for r in poison} == {logging.WARNING}
+    assert poison[0].fields["receive_count"] == "1"  # type: ignore[attr-defined]
     again = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
     assert [m["Body"] for m in again.get("Messages", [])] == [body]
 

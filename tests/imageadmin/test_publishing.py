@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +17,6 @@ from tests.imageadmin.conftest import use_bucket
 from tests.imageadmin.originals import S3Calls, keys_in
 from tests.imageadmin.publish_data import (
     API_HOST,
-    configure,
     create_distribution,
     invalidated_paths,
     is_write,
@@ -26,7 +24,7 @@ from tests.imageadmin.publish_data import (
     variant_rows,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("publishing_aws")]
 
 NAMES = ["small", "medium", "large", "xlarge"]
 EXPECTED_RULES = [
@@ -53,15 +51,6 @@ EXPECTED_LIFECYCLE = [
     for rule, prefix in ((name, f"{name}/"), (f"{name}-fmt", f"{name}."))
 ]
 ORIGINALS = ["originals/2026/11/pier.jpg", "originals/2026/11/red shoe+1.jpg"]
-
-
-@pytest.fixture(autouse=True)
-def aws_settings(
-    settings: Any, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    configure(settings, s3_endpoint, monkeypatch)
-    yield
-    aws.cloudfront.cache_clear()
 
 
 @pytest.fixture

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
-from imageadmin import aws, reconcile, tasks, variants
-from imageadmin.models import Job, JobStatus, Preset, Variant, VariantStatus
-from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls, make_asset
+from imageadmin import aws, inventory, reconcile, tasks, variants
+from imageadmin.models import Job, JobStatus, ObjectMark, Preset, Variant, VariantStatus
+from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def test_sync_reconciles_rows_with_the_bucket(
+    stored_asset: Any,
+    generated: Any,
     s3_client: Any,
     s3_bucket: str,
     presets: dict[str, Preset],
     run_on_commit: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    made = make_asset(s3_client, s3_bucket, "originals/made.jpg", (1000, 500))
-    lazy = make_asset(s3_client, s3_bucket, "originals/lazy.jpg", (2000, 1000))
-    with run_on_commit():
-        variants.start_generate([made.pk], preset_ids=[presets["small"].pk, presets["large"].pk])
+    made = stored_asset("originals/made.jpg", (1000, 500))
+    lazy = stored_asset("originals/lazy.jpg", (2000, 1000))
+    generated([made], [presets["small"].pk, presets["large"].pk])
     # The Lambda made these on request (no rows yet) ...
     put = {
         "small/originals/lazy.jpg": b"a" * 111,
@@ -85,15 +88,10 @@ def test_sync_reconciles_rows_with_the_bucket(
 
 
 def test_sync_failure_keeps_rows(
-    s3_client: Any,
-    s3_bucket: str,
-    presets: dict[str, Preset],
-    run_on_commit: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    stored_asset: Any, generated: Any, presets: dict[str, Preset], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asset = make_asset(s3_client, s3_bucket, "originals/keep.jpg", (400, 400))
-    with run_on_commit():
-        variants.start_generate([asset.pk])
+    asset = stored_asset("originals/keep.jpg", (400, 400))
+    generated([asset])
 
     def broken_listing(prefix: str) -> Iterator[Any]:
         raise aws.AwsRefused("ListObjectsV2", f"AccessDenied (s3://bucket/{prefix})")
@@ -106,3 +104,32 @@ def test_sync_failure_keeps_rows(
     job = Job.objects.get(kind="sync")
     assert (job.status, job.failed) == (JobStatus.FAILED, len(DEFAULT_WIDTHS))
     assert "small: failed: ListObjectsV2 failed: AccessDenied" in job.message
+
+
+def test_a_sync_prunes_old_event_marks_and_keeps_recent_ones(presets: dict[str, Preset]) -> None:
+    now = timezone.now()
+    kept = inventory.MARKS_KEPT
+    ages = {"old": kept + timedelta(hours=1), "recent": kept - timedelta(hours=1), "new": None}
+    for key, age in ages.items():
+        mark = ObjectMark.objects.create(
+            key=f"small/originals/{key}.jpg", sequencer="0A", present=True
+        )
+        if age is not None:
+            ObjectMark.objects.filter(pk=mark.pk).update(updated_at=now - age)
+
+    tasks.sync_variants()
+
+    assert set(ObjectMark.objects.values_list("key", flat=True)) == {
+        "small/originals/recent.jpg",
+        "small/originals/new.jpg",
+    }
+
+
+def test_a_sync_without_active_presets_still_prunes_marks() -> None:
+    Preset.objects.update(active=False)
+    mark = ObjectMark.objects.create(key="small/originals/a.jpg", sequencer="0A", present=False)
+    ObjectMark.objects.filter(pk=mark.pk).update(
+        updated_at=timezone.now() - inventory.MARKS_KEPT - timedelta(days=1)
+    )
+    reconcile.sync()
+    assert not ObjectMark.objects.exists()

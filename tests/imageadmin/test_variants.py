@@ -18,7 +18,6 @@ from tests.imageadmin.originals import (
     fetch_image,
     image_bytes,
     keys_in,
-    make_asset,
 )
 from tests.resizer.images import scan_bomb
 
@@ -29,12 +28,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def test_generate_writes_every_active_preset_and_records_rows(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any
+    stored_asset: Any, generated: Any, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
 ) -> None:
-    asset = make_asset(s3_client, s3_bucket, "originals/shop/cat.jpg", (1600, 1000))
-    with run_on_commit():
-        job = variants.start_generate([asset.pk], user=None)
-    job.refresh_from_db()
+    asset = stored_asset("originals/shop/cat.jpg", (1600, 1000))
+    job = generated([asset])
     assert (job.kind, job.status, job.total, job.done, job.failed) == ("generate", "done", 1, 1, 0)
 
     for name, width in DEFAULT_WIDTHS.items():
@@ -55,31 +52,24 @@ def test_generate_writes_every_active_preset_and_records_rows(
 
 
 def test_generate_reads_the_original_once(
-    s3_client: Any,
-    s3_bucket: str,
-    presets: dict[str, Preset],
-    run_on_commit: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    stored_asset: Any, generated: Any, presets: dict[str, Preset], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asset = make_asset(s3_client, s3_bucket, "originals/once.jpg", (800, 600))
+    asset = stored_asset("originals/once.jpg", (800, 600))
     calls = S3Calls(monkeypatch)
-    with run_on_commit():
-        variants.start_generate([asset.pk])
+    generated([asset])
     assert calls.operations.count("GetObject") == 1
     assert calls.operations.count("PutObject") == len(DEFAULT_WIDTHS)
 
 
 def test_generate_chosen_presets_formats_and_fits(
-    s3_client: Any, s3_bucket: str, run_on_commit: Any
+    stored_asset: Any, generated: Any, s3_client: Any, s3_bucket: str
 ) -> None:
     Preset.objects.all().delete()
     thumb = Preset.objects.create(name="thumb", width=100, height=100, fit="cover", format="webp")
     card = Preset.objects.create(name="card", width=400, height=300, fit="contain", format="png")
     skipped = Preset.objects.create(name="skipped", width=50)
-    asset = make_asset(s3_client, s3_bucket, "originals/wide.png", (900, 300), "PNG")
-    with run_on_commit():
-        job = variants.start_generate([asset.pk], preset_ids=[thumb.pk, card.pk])
-    job.refresh_from_db()
+    asset = stored_asset("originals/wide.png", (900, 300), "PNG")
+    job = generated([asset], [thumb.pk, card.pk])
     assert job.status == JobStatus.DONE
 
     im, response = fetch_image(s3_client, s3_bucket, "thumb/originals/wide.png")
@@ -92,17 +82,19 @@ def test_generate_chosen_presets_formats_and_fits(
 
 
 def test_generate_again_refreshes_stale_rows(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any
+    stored_asset: Any,
+    generated: Any,
+    s3_client: Any,
+    s3_bucket: str,
+    presets: dict[str, Preset],
 ) -> None:
-    asset = make_asset(s3_client, s3_bucket, "originals/again.jpg", (1000, 1000))
-    with run_on_commit():
-        variants.start_generate([asset.pk])
+    asset = stored_asset("originals/again.jpg", (1000, 1000))
+    generated([asset])
     assert variants.mark_stale(presets["small"]) == 1
     assert variants.mark_stale(presets["small"]) == 0  # already stale
     assert Variant.objects.get(key="small/originals/again.jpg").status == VariantStatus.STALE
     Preset.objects.filter(pk=presets["small"].pk).update(width=100)
-    with run_on_commit():
-        variants.start_generate([asset.pk], preset_ids=[presets["small"].pk])
+    generated([asset], [presets["small"].pk])
     row = Variant.objects.get(key="small/originals/again.jpg")
     assert (row.status, row.width, row.height) == (VariantStatus.READY, 100, 100)
     assert fetch_image(s3_client, s3_bucket, row.key)[0].size == (100, 100)
@@ -110,15 +102,13 @@ def test_generate_again_refreshes_stale_rows(
 
 
 def test_broken_original_fails_the_job_and_writes_nothing(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any
+    stored_asset: Any, generated: Any, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
 ) -> None:
-    good = make_asset(s3_client, s3_bucket, "originals/good.jpg", (600, 400))
+    good = stored_asset("originals/good.jpg", (600, 400))
     whole = image_bytes((600, 400))
     truncated = whole[: len(whole) * 2 // 3]  # the header reads, the pixels do not
-    broken = make_asset(s3_client, s3_bucket, "originals/broken.jpg", (600, 400), data=truncated)
-    with run_on_commit():
-        job = variants.start_generate([good.pk, broken.pk])
-    job.refresh_from_db()
+    broken = stored_asset("originals/broken.jpg", (600, 400), data=truncated)
+    job = generated([good, broken])
     assert (job.status, job.total, job.done, job.failed) == ("failed", 2, 1, 1)
     assert f"asset {broken.pk} (originals/broken.jpg)" in job.message
     assert "truncated or corrupt" in job.message
@@ -140,21 +130,20 @@ def test_broken_original_fails_the_job_and_writes_nothing(
     ids=["empty", "svg", "missing", "scan-bomb"],
 )
 def test_unusable_originals_fail_with_the_reason(
+    stored_asset: Any,
+    generated: Any,
     s3_client: Any,
     s3_bucket: str,
     presets: dict[str, Preset],
-    run_on_commit: Any,
     body: bytes | None,
     expected: str,
 ) -> None:
-    asset = make_asset(s3_client, s3_bucket, "originals/bad.jpg", (10, 10), data=body or b"x")
+    asset = stored_asset("originals/bad.jpg", (10, 10), data=body or b"x")
     if body is None:
         s3_client.delete_object(Bucket=s3_bucket, Key="originals/bad.jpg")
     else:
         s3_client.put_object(Bucket=s3_bucket, Key="originals/bad.jpg", Body=body)
-    with run_on_commit():
-        job = variants.start_generate([asset.pk])
-    job.refresh_from_db()
+    job = generated([asset])
     assert (job.status, job.failed) == (JobStatus.FAILED, 1)
     assert expected in job.message
     assert keys_in(s3_client, s3_bucket) <= {"originals/bad.jpg"}
@@ -175,11 +164,7 @@ def test_nothing_to_generate_is_done_at_once() -> None:
 
 
 def test_unreachable_queue_fails_the_job(
-    s3_client: Any,
-    s3_bucket: str,
-    presets: dict[str, Preset],
-    run_on_commit: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    stored_asset: Any, generated: Any, presets: dict[str, Preset], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kombu.exceptions import OperationalError
 
@@ -187,21 +172,20 @@ def test_unreachable_queue_fails_the_job(
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.generate_variants, "delay", refuse)
-    asset = make_asset(s3_client, s3_bucket, "originals/q.jpg", (100, 100))
-    with run_on_commit():
-        job = variants.start_generate([asset.pk])
-    job.refresh_from_db()
+    asset = stored_asset("originals/q.jpg", (100, 100))
+    job = generated([asset])
     assert job.status == JobStatus.FAILED
     assert "Could not reach the task queue" in job.message
 
 
 def test_nothing_is_enqueued_before_commit(
+    stored_asset: Any,
     s3_client: Any,
     s3_bucket: str,
     presets: dict[str, Preset],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    asset = make_asset(s3_client, s3_bucket, "originals/later.jpg", (100, 100))
+    asset = stored_asset("originals/later.jpg", (100, 100))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = variants.start_generate([asset.pk])
     assert len(callbacks) == 1
@@ -210,12 +194,11 @@ def test_nothing_is_enqueued_before_commit(
 
 
 def test_mark_stale_only_touches_that_preset(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any
+    stored_asset: Any, generated: Any, presets: dict[str, Preset]
 ) -> None:
     for name in ("a", "b"):
-        asset = make_asset(s3_client, s3_bucket, f"originals/{name}.jpg", (400, 300))
-        with run_on_commit():
-            variants.start_generate([asset.pk])
+        asset = stored_asset(f"originals/{name}.jpg", (400, 300))
+        generated([asset])
     assert variants.mark_stale(presets["medium"].pk) == 2
     stale = Variant.objects.filter(status=VariantStatus.STALE)
     assert set(stale.values_list("preset__name", flat=True)) == {"medium"}
@@ -226,12 +209,11 @@ def test_mark_stale_only_touches_that_preset(
 
 @pytest.fixture
 def two_assets(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any
+    stored_asset: Any, generated: Any, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
 ) -> tuple[Asset, Asset]:
-    first = make_asset(s3_client, s3_bucket, "originals/first.jpg", (800, 600))
-    second = make_asset(s3_client, s3_bucket, "originals/second.jpg", (800, 600))
-    with run_on_commit():
-        variants.start_generate([first.pk, second.pk])
+    first = stored_asset("originals/first.jpg", (800, 600))
+    second = stored_asset("originals/second.jpg", (800, 600))
+    generated([first, second])
     # Explicit-format variants the Lambda made on request (no rows yet).
     for asset in (first, second):
         for key in (f"small.webp/{asset.key}", f"large.avif/{asset.key}"):

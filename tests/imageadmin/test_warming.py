@@ -24,7 +24,6 @@ from tests.imageadmin.originals import (
     fetch_image,
     image_bytes,
     keys_in,
-    make_asset,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
@@ -147,14 +146,16 @@ def test_the_job_is_queued_until_the_upload_commits(
 
 
 def test_an_unreadable_original_fails_the_job_with_the_reason(
-    s3_client: Any, s3_bucket: str, presets: dict[str, Preset], run_on_commit: Any
+    stored_asset: Any,
+    s3_client: Any,
+    s3_bucket: str,
+    presets: dict[str, Preset],
+    run_on_commit: Any,
 ) -> None:
-    good = make_asset(s3_client, s3_bucket, "originals/good.jpg", (600, 400))
+    good = stored_asset("originals/good.jpg", (600, 400))
     whole = image_bytes((600, 400))
-    broken = make_asset(
-        s3_client, s3_bucket, "originals/broken.jpg", (600, 400), data=whole[: len(whole) // 2]
-    )
-    gone = make_asset(s3_client, s3_bucket, "originals/gone.jpg", (600, 400))
+    broken = stored_asset("originals/broken.jpg", (600, 400), data=whole[: len(whole) // 2])
+    gone = stored_asset("originals/gone.jpg", (600, 400))
     s3_client.delete_object(Bucket=s3_bucket, Key=gone.key)
     with run_on_commit():
         job = variants.start_warm([good.pk, broken.pk, gone.pk])
@@ -172,13 +173,12 @@ def test_an_unreadable_original_fails_the_job_with_the_reason(
 
 
 def test_progress_counts_one_unit_per_asset_as_each_finishes(
-    s3_client: Any,
-    s3_bucket: str,
+    stored_asset: Any,
     presets: dict[str, Preset],
     run_on_commit: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    chosen = [make_asset(s3_client, s3_bucket, f"originals/p{i}.jpg", (300, 200)) for i in range(3)]
+    chosen = [stored_asset(f"originals/p{i}.jpg", (300, 200)) for i in range(3)]
     seen: list[tuple[str, int, int, int]] = []
     real: Callable[..., Any] = imaging.render_outputs
 
