@@ -99,8 +99,9 @@ def picker_html(asset: Asset, preset: ActivePreset | None) -> SafeString | str:
     return format_html(
         '<div class="focal-picker" data-focal-picker data-preview-url="{url}" data-value="{value}">'
         '<div class="focal-frame" tabindex="0" role="group" '
-        'aria-label="Focal point: click the picture or use the arrow keys">'
-        '<img class="assets-preview focal-image" src="{src}" width="{w}" height="{h}" alt="{alt}"'
+        'aria-label="Focal point: click the picture or use the arrow keys" '
+        'style="width: {w}px; aspect-ratio: {w} / {h}">'
+        '<img class="focal-image" src="{src}" width="{w}" height="{h}" alt="{alt}"'
         ' draggable="false">'
         '<span class="focal-marker" style="left: {left}%; top: {top}%" aria-hidden="true"></span>'
         "</div>"

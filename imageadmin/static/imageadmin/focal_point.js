@@ -21,7 +21,6 @@
     const fieldY = form && form.elements.namedItem("focal_y");
     if (!fieldX || !fieldY) return;
     const frame = picker.querySelector(".focal-frame");
-    const image = picker.querySelector(".focal-image");
     const marker = picker.querySelector(".focal-marker");
     const status = picker.querySelector(".focal-status");
     const reset = picker.querySelector(".focal-reset");
@@ -114,7 +113,7 @@
     }
 
     frame.addEventListener("click", function (event) {
-      const box = image.getBoundingClientRect();
+      const box = frame.getBoundingClientRect(); // the picture's box, even before it loads
       if (!box.width || !box.height) return;
       set({ x: (event.clientX - box.left) / box.width, y: (event.clientY - box.top) / box.height });
       frame.focus();
