@@ -350,3 +350,31 @@ def test_focal_preview_renders_the_cover_crop_around_a_point(
     assert (
         client.get("/admin/imageadmin/asset/999999/focal-preview/?preset=tall").status_code == 404
     )
+
+
+def test_warming_an_upload_with_a_point_crops_around_it(
+    s3_client: Any, s3_bucket: str, covers: dict[str, Preset], run_on_commit: Any
+) -> None:
+    with run_on_commit():
+        asset = upload_ladybird(POINT)
+
+    for fmt in (None, "webp"):
+        variant, _ = fetch_image(s3_client, s3_bucket, asset.variant_key("tall", fmt))
+        assert variant.size == (100, 300)
+        assert len(red_pixels(variant)) > 30, fmt
+
+
+def test_the_preset_preview_crops_around_the_assets_point(
+    client: Client, preset_admin: Any, covers: dict[str, Preset]
+) -> None:
+    pointed = upload_ladybird(POINT)
+    client.force_login(preset_admin)
+    query = {"width": "100", "height": "300", "fit": "cover", "format": "png"}
+
+    shown = client.get("/admin/imageadmin/preset/preview/", {**query, "asset": pointed.pk})
+
+    assert shown.status_code == 200
+    assert len(red_pixels(open_png(shown.content))) > 50
+    focal_points.change(pointed, None)
+    centred = client.get("/admin/imageadmin/preset/preview/", {**query, "asset": pointed.pk})
+    assert red_pixels(open_png(centred.content)) == []
