@@ -24,11 +24,11 @@ from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from imageadmin import aws, purging, storage, variants
+from imageadmin import aws, focal_points, purging, storage, variants
 from imageadmin.conf import conf
 from imageadmin.logs import log_event, ms_since
 from imageadmin.models import Asset, Preset, Variant
-from resizer_lambda import imaging, keys
+from resizer_lambda import focal, imaging, keys
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import (
     BadKey,
@@ -212,10 +212,11 @@ def check(file: IO[bytes], name: str) -> Checked:
     return Checked(name=name, data=data, info=info, sha256=hashlib.sha256(data).hexdigest())
 
 
-def _store(key: str, checked: Checked) -> str:
-    """Write the original through Django's storage; return the key it was stored at."""
+def _store(key: str, checked: Checked, point: focal.Focal | None) -> str:
+    """Write the original (with its focal point as metadata); return the key it was stored at."""
     content_type = imaging.CONTENT_TYPES.get(checked.info.format, "image/gif")
-    return storage.save_original(key, checked.data, content_type)
+    metadata = focal_points.initial_metadata(point)
+    return storage.save_original(key, checked.data, content_type, metadata)
 
 
 def _discard(key: str) -> None:
@@ -225,8 +226,18 @@ def _discard(key: str) -> None:
         log_event(logger, "upload.cleanup_failed", level=logging.ERROR, exc_info=True, key=key)
 
 
-def upload(file: IO[bytes], user: Any, name: str | None = None, *, warm: bool = True) -> Asset:
+def upload(
+    file: IO[bytes],
+    user: Any,
+    name: str | None = None,
+    *,
+    warm: bool = True,
+    point: focal.Focal | None = None,
+) -> Asset:
     """Check `file`, store it under a fresh key and return its new Asset.
+
+    `point` is its focal point (None: the centre), stored on the row and as the original's S3
+    metadata in the same PUT (`imageadmin.focal_points`).
 
     With `warm`, its variants are then made in the background (`variants.start_warm`, after the
     caller's transaction commits; a caller that wants the Job starts it itself with warm=False).
@@ -245,7 +256,7 @@ def upload(file: IO[bytes], user: Any, name: str | None = None, *, warm: bool = 
         keys.check_original_key(key, set(Preset.objects.values_list("name", flat=True)))
     except BadKey as err:  # pragma: no cover - make_key builds keys from [a-z0-9-] only
         raise UploadRefused(f"{name}: cannot make a safe key ({err.message}).", "bad_key") from err
-    key = _store(key, checked)
+    key = _store(key, checked, point)
     try:
         with transaction.atomic():
             asset = Asset(
@@ -256,6 +267,8 @@ def upload(file: IO[bytes], user: Any, name: str | None = None, *, warm: bool = 
                 bytes=len(checked.data),
                 sha256=checked.sha256,
                 uploaded_by=user if getattr(user, "pk", None) else None,
+                focal_x=None if point is None else point.x,
+                focal_y=None if point is None else point.y,
             )
             asset.original.name = key
             asset.save()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from imageadmin.conf import conf
 from imageadmin.storage import original_storage
-from resizer_lambda import imaging, keys
+from resizer_lambda import focal, imaging, keys
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError
 
@@ -160,6 +160,19 @@ class Asset(models.Model):
     bytes = models.PositiveBigIntegerField(editable=False)
     sha256 = models.CharField(max_length=64, unique=True, editable=False)
     alt_text = models.CharField(max_length=500, blank=True)
+    focal_x = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="The point cover crops keep in frame, as a fraction of the width from the "
+        "left (after EXIF orientation). Empty with focal y: the centre.",
+    )
+    focal_y = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="The same point as a fraction of the height from the top.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -181,6 +194,24 @@ class Asset(models.Model):
     def key(self) -> str:
         """Return the original's S3 key (what variant keys are built from)."""
         return str(self.original.name)
+
+    @property
+    def focal(self) -> focal.Focal | None:
+        """Return the focal point cover crops are centred on; None: the centre (or unset)."""
+        if self.focal_x is None or self.focal_y is None:
+            return None
+        try:
+            return focal.Focal(self.focal_x, self.focal_y)
+        except focal.BadFocal:  # clean() refuses these; a row written around it means centre
+            return None
+
+    def clean(self) -> None:
+        """Refuse a focal point with one coordinate only (both or neither: the centre)."""
+        if (self.focal_x is None) != (self.focal_y is None):
+            missing = "focal_y" if self.focal_y is None else "focal_x"
+            raise ValidationError(
+                {missing: "Set both coordinates of the focal point, or neither (the centre)."}
+            )
 
     def variant_key(self, preset: str, fmt: keys.KeyFormat | None = None) -> str:
         return keys.build_variant_key(preset, self.key, fmt)

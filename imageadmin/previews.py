@@ -19,7 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from imageadmin import aws, storage
 from imageadmin.conf import conf
 from imageadmin.models import Asset, Preset, Variant, VariantStatus
-from resizer_lambda import imaging, keys
+from resizer_lambda import focal, imaging, keys
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError, ResizerError
 
@@ -104,8 +104,30 @@ def get_asset(asset_id: str | None) -> Asset:
     return asset
 
 
-def render(asset: Asset, spec: contract.Preset) -> imaging.Rendered:
-    """Return `spec` applied to the asset's original, read from S3 and rendered in-process."""
+def focal_from_params(params: Mapping[str, str], asset: Asset) -> focal.Focal | None:
+    """Return the focal point a preview is cropped around: `focal=x,y`, else the asset's own.
+
+    `focal=` (empty) asks for the centre: the asset page previews a point before it is saved.
+    """
+    if "focal" not in params:
+        return asset.focal
+    value = params["focal"].strip()
+    if not value:
+        return None
+    try:
+        return focal.parse(value)
+    except focal.BadFocal as err:
+        raise PreviewError(400, str(err), "focal") from err
+
+
+def render(
+    asset: Asset, spec: contract.Preset, point: focal.Focal | None = None
+) -> imaging.Rendered:
+    """Return `spec` applied to the asset's original, read from S3 and rendered in-process.
+
+    A cover crop is centred on `point` (None: the centre), as the Lambda centres it on the
+    original's metadata.
+    """
     try:
         data = storage.read(asset.key)
     except aws.ObjectMissing as err:
@@ -113,7 +135,7 @@ def render(asset: Asset, spec: contract.Preset) -> imaging.Rendered:
     except aws.AwsError as err:
         raise PreviewError(502, str(err)) from err
     try:
-        return imaging.render_one(data, spec, limits())
+        return imaging.render_one(data, spec, limits(), focal=point)
     except ResizerError as err:
         # Too large (413), unsupported (415) or corrupt (422): what the Lambda would answer.
         raise PreviewError(err.status, err.message) from err

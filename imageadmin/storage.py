@@ -11,8 +11,9 @@ AwsRefused.
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -87,14 +88,64 @@ def write(key: str, data: bytes, content_type: str, cache_control: str) -> str:
     return answer.request_id
 
 
-def save_original(key: str, data: bytes, content_type: str) -> str:
+def save_original(
+    key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+) -> str:
     """Store an original through the storage's own API; return the key it was stored at.
 
-    django-storages stores a file with its `content_type`, which an uploaded file carries.
+    django-storages stores a file with its `content_type`, which an uploaded file carries, and
+    the storage's `object_parameters` (the host's encryption, ACL...). `metadata` is S3 user
+    metadata (`x-amz-meta-<name>`), added to those parameters for this one PUT: the storage is
+    shared, so a shallow copy carries them rather than the storage itself.
     """
     content = SimpleUploadedFile(key, data, content_type)
+    store = original_storage()
+    if metadata:
+        params = dict(getattr(store, "object_parameters", None) or {})
+        params["Metadata"] = {**(params.get("Metadata") or {}), **metadata}
+        store = copy.copy(store)
+        store.object_parameters = params
     with aws.translated("PutObject", uri(key)):
-        return str(original_storage().save(key, content))
+        return str(store.save(key, content))
+
+
+# What a copy with MetadataDirective=REPLACE would otherwise drop, kept as the object had them.
+_KEPT_HEADERS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding",
+                 "ContentLanguage")  # fmt: skip
+
+
+def metadata(key: str) -> dict[str, str]:
+    """Return the user metadata of `key` (names lower-cased, as S3 answers them)."""
+    answer = aws.call("HeadObject", client().head_object, Bucket=bucket(), Key=key)
+    return {str(k).lower(): str(v) for k, v in (answer.value.get("Metadata") or {}).items()}
+
+
+def set_metadata(key: str, changes: Mapping[str, str | None]) -> str:
+    """Change user metadata of `key` in place; a None value removes that name. Return request id.
+
+    S3 cannot edit metadata: the object is copied onto itself with MetadataDirective=REPLACE
+    (one server-side copy, no download), and REPLACE drops every header not sent again, so
+    Content-Type, Cache-Control and the other representation headers are read first and kept.
+    """
+    head = aws.call("HeadObject", client().head_object, Bucket=bucket(), Key=key).value
+    current = {str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()}
+    for name, value in changes.items():
+        if value is None:
+            current.pop(name, None)
+        else:
+            current[name] = value
+    kept = {h: head[h] for h in _KEPT_HEADERS if head.get(h)}
+    answer = aws.call(
+        "CopyObject",
+        client().copy_object,
+        Bucket=bucket(),
+        Key=key,
+        CopySource={"Bucket": bucket(), "Key": key},
+        MetadataDirective="REPLACE",
+        Metadata=current,
+        **kept,
+    )
+    return answer.request_id
 
 
 DELETE_BATCH = 1000  # S3's DeleteObjects limit

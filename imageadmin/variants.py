@@ -80,22 +80,29 @@ def start_generate(
     return job
 
 
-def start_warm(asset_ids: Iterable[Any], user: Any = None) -> Job | None:
+def start_warm(
+    asset_ids: Iterable[Any], user: Any = None, preset_ids: Iterable[Any] | None = None
+) -> Job | None:
     """Create a Job making every active preset of each asset in the warm formats; None if off.
 
     Called once an upload (or a replace) has stored its original: the formats are
     IMAGEADMIN_WARM_FORMATS as they are now (`imageadmin.warming`), and each asset is one task
-    and one unit of the job (one read, one decode, every preset x format). Returns None, making
-    no job, when warming is off ([]) or no preset is active.
+    and one unit of the job (one read, one decode, every preset x format). `preset_ids` limits
+    it to those presets (a new focal point re-makes the cover presets only). Returns None,
+    making no job, when warming is off ([]) or no preset (of those) is active.
     """
     formats = warming.configured()
-    if not formats or not Preset.objects.active().exists():
+    presets = _ids(preset_ids)
+    active = Preset.objects.active()
+    if presets is not None:
+        active = active.filter(pk__in=presets)
+    if not formats or not active.exists():
         return None
     wanted = _ids(asset_ids) or []
     ids = list(Asset.objects.filter(pk__in=wanted).order_by("pk").values_list("pk", flat=True))
     job = Job.objects.create(kind=WARM, total=len(ids), created_by=_user(user))
     names = warming.names(formats)
-    _enqueue(job, [jobs.Send(jobs.GENERATE_VARIANTS, (a, None, job.pk, names)) for a in ids])
+    _enqueue(job, [jobs.Send(jobs.GENERATE_VARIANTS, (a, presets, job.pk, names)) for a in ids])
     return job
 
 
@@ -214,7 +221,9 @@ def _render_and_store(
     try:
         outputs = [(p.to_contract(), fmt) for p in presets for fmt in formats]
         data = storage.read(asset.key)
-        rendered = imaging.render_outputs(data, outputs, contract_presets.limits())
+        rendered = imaging.render_outputs(
+            data, outputs, contract_presets.limits(), focal=asset.focal
+        )
     except (ResizerError, aws.AwsError) as err:
         raise _AssetFailed(str(err)) from err
     cache_control = contract_presets.cache_control()

@@ -2,6 +2,8 @@
 
 It renders a hidden input holding the asset's id, the current image's thumbnail (the CDN URL of
 the admin's thumbnail preset) with its name and size, and Choose, Upload and Clear buttons.
+Clicking the thumbnail sets the chosen image's focal point (a crosshair shows it), as on the
+asset page; **Centre** resets it.
 `imageadmin/asset_chooser.js` does the rest with the admin's JSON endpoints
 (`imageadmin.admin.chooser`): a search dialog, and uploads through the same service as the
 asset admin's upload page. The script listens on the document, so widgets added later (inline
@@ -77,6 +79,7 @@ class AssetChooserWidget(forms.Widget):
             "missing": value not in (None, "") and asset is None,
             "search_url": self.endpoint("search"),
             "upload_url": self.endpoint("upload"),
+            "focal_url": self.endpoint("focal"),
             "accept": ACCEPT,
             "accepted": chooser.ACCEPTED,
             "choose_id": self.id_for_label(widget["attrs"].get("id", "")),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TextIO
 from urllib.parse import parse_qs
 
-from resizer_lambda import imaging, keys, metrics, s3
+from resizer_lambda import focal, imaging, keys, metrics, s3
 from resizer_lambda.errors import BadKey, ConfigError, OriginalNotFound, ResizerError, TooLarge
 from resizer_lambda.presets import (
     BUNDLED_PATH,
@@ -176,6 +176,25 @@ def _content_type(data: bytes) -> str:
         return "application/octet-stream"
 
 
+def _focal_point(metadata: Mapping[str, str], log: dict[str, Any]) -> focal.Focal | None:
+    """Return the original's focal point from its metadata; a malformed one is the centre.
+
+    An editor's bad value must not break every cover variant of the image: it is logged on the
+    request's line (`focal_error`) and the crop is centred.
+    """
+    value = metadata.get(focal.METADATA_KEY)
+    if value is None:
+        return None
+    try:
+        point = focal.parse(value)
+    except focal.BadFocal as err:
+        log["level"] = "warning"
+        log["focal_error"] = str(err)
+        return None
+    log["focal"] = focal.format_value(point)
+    return point
+
+
 def error_response(err: ResizerError) -> dict[str, Any]:
     """Return the HTTP response for a ResizerError: JSON body, never cached."""
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store", **err.headers()}
@@ -276,10 +295,13 @@ class Resizer:
             # The role may read nothing else: answer as S3 would for a missing original.
             raise OriginalNotFound(f"no original at {request.original_key!r} (not under {prefix}/)")
         start = time.perf_counter()
-        original = s3.get_object(self.client, bucket, request.original_key, config.limits.max_bytes)
+        got = s3.get_original(self.client, bucket, request.original_key, config.limits.max_bytes)
         timings["fetch"] = (time.perf_counter() - start) * 1000
-        log["bytes_in"] = len(original)
-        rendered = imaging.render_one(original, preset, config.limits, request.fmt, timings)
+        log["bytes_in"] = len(got.data)
+        point = _focal_point(got.metadata, log) if preset.fit == "cover" else None
+        rendered = imaging.render_one(
+            got.data, preset, config.limits, request.fmt, timings, focal=point
+        )
         log["bytes_out"] = len(rendered.data)
         log["size"] = [rendered.width, rendered.height]
         start = time.perf_counter()

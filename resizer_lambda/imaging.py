@@ -40,6 +40,7 @@ from resizer_lambda.decoding import (
     sniff_format,
 )
 from resizer_lambda.errors import TooLarge, UnsupportedFormat
+from resizer_lambda.focal import Focal, cover_box
 from resizer_lambda.presets import Limits, Preset
 from resizer_lambda.quality import quality_for
 
@@ -144,8 +145,11 @@ def probe(data: bytes, limits: Limits) -> SourceInfo:
     return SourceInfo(format=fmt, width=width, height=height, orientation=turn)
 
 
-def _plan(preset: Preset, width: int, height: int) -> _Plan:
-    """Compute crop box, resize size and canvas for `preset` on a display-oriented source."""
+def _plan(preset: Preset, width: int, height: int, focal: Focal | None = None) -> _Plan:
+    """Compute crop box, resize size and canvas for `preset` on a display-oriented source.
+
+    `focal` (display orientation) centres a cover crop; the other fits ignore it.
+    """
     full = (0.0, 0.0, float(width), float(height))
     if preset.fit == "cover":
         assert preset.height is not None
@@ -153,15 +157,8 @@ def _plan(preset: Preset, width: int, height: int) -> _Plan:
         if not preset.upscale and (tw > width or th > height):
             shrink = min(width / tw, height / th)
             tw, th = max(1, round(tw * shrink)), max(1, round(th * shrink))
-        # The largest centred region of the source with the target's aspect ratio.
-        if width * th > height * tw:
-            crop_w = height * tw / th
-            left = (width - crop_w) / 2
-            box = (left, 0.0, left + crop_w, float(height))
-        else:
-            crop_h = width * th / tw
-            top = (height - crop_h) / 2
-            box = (0.0, top, float(width), top + crop_h)
+        # The largest region with the target's aspect ratio, around the focal point.
+        box = cover_box(width, height, tw, th, focal)
         return _Plan(box=box, size=(tw, th), canvas=None)
     scale = preset.width / width
     if preset.height is not None:
@@ -254,13 +251,17 @@ def render_outputs(
     outputs: Sequence[Output],
     limits: Limits,
     timings: Timings | None = None,
+    *,
+    focal: Focal | None = None,
 ) -> dict[tuple[str, str | None], Rendered]:
     """Render each (preset, fmt) of `outputs` from one decode of `data`.
 
     Each preset is resized once, however many formats it is asked in, and encoded once per
     distinct output format (the plain key of a WebP preset and its `.webp` key share one
     encoding); the quality each encoder gets is the preset's, mapped from the JPEG scale
-    (`resizer_lambda.quality`). Keyed by (preset name, fmt) as asked.
+    (`resizer_lambda.quality`). Keyed by (preset name, fmt) as asked. `focal` is the original's
+    focal point in display orientation (None: the centre): cover crops are centred on it, and
+    the crop box is mapped to stored orientation with every other box (`_to_stored`).
     """
     if not outputs:
         return {}
@@ -270,7 +271,7 @@ def render_outputs(
     width, height = im.size
     if turn >= 5:
         width, height = height, width
-    plans = [_plan(p, width, height) for p in presets]
+    plans = [_plan(p, width, height, focal) for p in presets]
     stored = [_to_stored(plan, turn, width, height) for plan in plans]
     # Per preset: the format each key asked for -> the format it is stored in.
     formats = [
@@ -343,9 +344,11 @@ def render_many(
     limits: Limits,
     fmt: str | None = None,
     timings: Timings | None = None,
+    *,
+    focal: Focal | None = None,
 ) -> dict[str, Rendered]:
     """Render every preset from one decode of `data`; `fmt` overrides the output format."""
-    rendered = render_outputs(data, [(p, fmt) for p in presets], limits, timings)
+    rendered = render_outputs(data, [(p, fmt) for p in presets], limits, timings, focal=focal)
     return {p.name: rendered[(p.name, fmt)] for p in presets}
 
 
@@ -355,9 +358,11 @@ def render_one(
     limits: Limits,
     fmt: str | None = None,
     timings: Timings | None = None,
+    *,
+    focal: Focal | None = None,
 ) -> Rendered:
     """Render one preset of `data` (one variant per request, as the Lambda does)."""
-    return render_many(data, [preset], limits, fmt, timings)[preset.name]
+    return render_many(data, [preset], limits, fmt, timings, focal=focal)[preset.name]
 
 
 def output_size(preset: Preset, width: int, height: int) -> tuple[int, int]:

@@ -7,6 +7,8 @@ everything else (AccessDenied, NoSuchBucket, ...) re-raises untouched and ends a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -28,7 +30,16 @@ if TYPE_CHECKING:
 else:
     S3Client = Any
 
-__all__ = ["S3Client", "exists", "get_if_changed", "get_object", "make_client", "put_object"]
+__all__ = [
+    "Original",
+    "S3Client",
+    "exists",
+    "get_if_changed",
+    "get_object",
+    "get_original",
+    "make_client",
+    "put_object",
+]
 
 # Only a missing *key* is "not found": NoSuchBucket is also a 404, but it is a deployment
 # mistake that must surface as a logged 500, not as a client-facing 404. HEAD responses have no
@@ -104,8 +115,25 @@ def _unavailable(what: str, err: Exception) -> Unavailable:
     return Unavailable(f"S3 did not answer in time {what}; retry shortly")
 
 
+@dataclass(frozen=True)
+class Original:
+    """An object's bytes and its user metadata (`x-amz-meta-*`, names lower-cased by S3)."""
+
+    data: bytes
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
 def get_object(client: S3Client, bucket: str, key: str, max_bytes: int) -> bytes:
     """Return the object's bytes; refuse it before reading when it is over `max_bytes`."""
+    return get_original(client, bucket, key, max_bytes).data
+
+
+def get_original(client: S3Client, bucket: str, key: str, max_bytes: int) -> Original:
+    """Return the object's bytes and user metadata from one GetObject (see `get_object`).
+
+    The metadata comes with the response headers, so reading it costs no extra request: this is
+    how the Lambda learns an original's focal point (`resizer_lambda.focal`).
+    """
     try:
         response = client.get_object(Bucket=bucket, Key=key)
         length = int(response.get("ContentLength", 0))
@@ -124,7 +152,8 @@ def get_object(client: S3Client, bucket: str, key: str, max_bytes: int) -> bytes
         raise _unavailable(f"reading {key!r}", err) from err
     if len(data) > max_bytes:  # no trustworthy Content-Length: check what arrived
         raise TooLarge(f"the original is {len(data)} bytes; the limit is {max_bytes}")
-    return data
+    metadata = response.get("Metadata") or {}
+    return Original(data, {str(k).lower(): str(v) for k, v in metadata.items()})
 
 
 def exists(client: S3Client, bucket: str, key: str) -> bool:

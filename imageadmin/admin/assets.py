@@ -23,7 +23,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from imageadmin import assets as services
-from imageadmin import aws, variants, warming
+from imageadmin import aws, focal_points, variants, warming
+from imageadmin.admin import focal as focal_admin
 from imageadmin.admin.variants import when
 from imageadmin.conf import conf
 from imageadmin.logs import log_event
@@ -157,8 +158,10 @@ class AssetAdmin(_ModelAdmin):
     list_filter = ("format", "created_at", ("uploaded_by", admin.RelatedOnlyFieldListFilter))
     search_fields = ("original_name", "alt_text", "original")
     list_per_page = 100
+    form = focal_admin.AssetForm
     fields = (
         "preview",
+        *focal_admin.FIELDS,
         "original_name",
         "alt_text",
         "key",
@@ -170,12 +173,12 @@ class AssetAdmin(_ModelAdmin):
         "created_at",
         "updated_at",
     )
-    readonly_fields = tuple(f for f in fields if f != "alt_text")
+    readonly_fields = tuple(f for f in fields if f not in ("alt_text", *focal_admin.FIELDS))
     actions = ["generate_variants", "purge_variants"]
 
     class Media:
         css = {"all": ("imageadmin/assets.css", "imageadmin/changelist.css")}
-        js = ("imageadmin/assets_copy.js",)
+        js = ("imageadmin/assets_copy.js", "imageadmin/focal_point.js")
 
     # --- columns and read-only fields ---------------------------------------------------------
 
@@ -201,21 +204,10 @@ class AssetAdmin(_ModelAdmin):
     def key(self, obj: Asset) -> str:
         return obj.key
 
-    @admin.display(description="preview")
+    @admin.display(description="preview and focal point")
     def preview(self, obj: Asset) -> SafeString | str:
-        if not obj.pk:
-            return ""
-        preset = named_or_narrowest(active_presets(), PREVIEW_PRESET)
-        if preset is None:
-            return ""
-        width, height = obj.variant_size(preset.spec)
-        return format_html(
-            '<img class="assets-preview" src="{}" width="{}" height="{}" alt="{}">',
-            obj.variant_url(preset.name),
-            width,
-            height,
-            obj.alt_text,
-        )
+        """Show the picture with the focal point picker (`imageadmin.admin.focal`)."""
+        return focal_admin.picker_html(obj, named_or_narrowest(active_presets(), PREVIEW_PRESET))
 
     def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Asset], str | bool]]:
         """Bind the thumbnail column to one preset lookup per request, not one per row."""
@@ -244,7 +236,7 @@ class AssetAdmin(_ModelAdmin):
             name="{}_{}_upload".format(*info),
         )
         # Before the admin's own patterns, whose "<path:object_id>/" would take "chooser/...".
-        return [upload, *chooser.urls(self), *super().get_urls()]
+        return [upload, *chooser.urls(self), *focal_admin.urls(self), *super().get_urls()]
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
@@ -339,6 +331,26 @@ class AssetAdmin(_ModelAdmin):
         # "Save and add another" would lead to the upload page and lose the point; hide it.
         extra["show_save_and_add_another"] = False
         return super().change_view(request, object_id, form_url, extra)
+
+    def save_model(self, request: HttpRequest, obj: Asset, form: Any, change: bool) -> None:
+        """Save; a moved focal point goes to S3 first, then its cover variants are re-made."""
+        moved = change and any(name in form.changed_data for name in focal_admin.FIELDS)
+        if moved:
+            try:
+                focal_points.store(obj)
+            except aws.AwsError as err:  # S3 keeps the old point: so does the row
+                obj.focal_x = form.initial.get("focal_x")
+                obj.focal_y = form.initial.get("focal_y")
+                self.message_user(
+                    request, f"The focal point was not changed: {err}", messages.ERROR
+                )
+                moved = False
+        super().save_model(request, obj, form, change)
+        if moved:
+            text, level = focal_admin.remade_message(
+                focal_points.remake_cover_variants(obj, request.user)
+            )
+            self.message_user(request, text, level)
 
     # --- deleting goes through the service (S3 after commit) ----------------------------------
 

@@ -2,6 +2,7 @@
 
     GET  chooser/search/?q=red+shoe   assets whose name or alt text has every word (view asset)
     POST chooser/upload/  file=<one>  upload through imageadmin.assets.upload (add asset)
+    POST chooser/focal/   asset=<id> focal=<x,y or empty>  set its focal point (change asset)
 
 Only active staff get an answer, and only with the asset permission the action needs; uploads
 need the CSRF token. Every answer is JSON, errors included (`{"code": ..., "message": ...}` with
@@ -12,6 +13,7 @@ with the asset that already has those bytes, for the widget to select.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,15 +23,19 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.html import strip_tags
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from imageadmin import assets as services
-from imageadmin import aws
+from imageadmin import aws, focal_points
+from imageadmin.admin import focal as focal_admin
 from imageadmin.admin.assets import THUMBNAIL_PRESET, log_store_failure
+from imageadmin.logs import log_event
 from imageadmin.models import Asset
 from imageadmin.presets import ActivePreset, active_presets, named_or_narrowest
 from imageadmin.widgets import MAX_PK
+from resizer_lambda import focal
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -42,6 +48,8 @@ ACCEPTED = services.ACCEPTED
 SEARCH_LIMIT = 24
 MAX_QUERY_CHARS = 200
 Endpoint = Callable[[HttpRequest, AssetModelAdmin], HttpResponse]
+
+logger = logging.getLogger(__name__)
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:
@@ -81,6 +89,7 @@ def describe(
         "dimensions": f"{asset.width} \N{MULTIPLICATION SIGN} {asset.height}",
         "thumbnail": thumbnail,
         "change_url": change_url,
+        "focal": "" if asset.focal is None else focal.format_value(asset.focal),
     }
 
 
@@ -166,6 +175,49 @@ def upload(request: HttpRequest, model_admin: AssetModelAdmin) -> HttpResponse:
     )
 
 
+def set_focal(request: HttpRequest, model_admin: AssetModelAdmin) -> HttpResponse:
+    """Set the chosen asset's focal point (`focal=x,y`; empty: the centre), as the asset page does.
+
+    The same service saves it (`imageadmin.focal_points.change`): S3 metadata first, then the
+    row, then its cover variants are purged and warmed again.
+    """
+    raw_id = request.POST.get("asset", "")
+    pk = int(raw_id) if raw_id.isdecimal() and raw_id.isascii() and len(raw_id) < 19 else 0
+    asset = model_admin.get_queryset(request).filter(pk=pk).first() if pk else None
+    if asset is None:
+        return error(404, "not_found", f"There is no image #{raw_id[:20]}.")
+    if not model_admin.has_change_permission(request, asset):
+        return error(403, "permission_denied", "You do not have permission to change images.")
+    value = request.POST.get("focal", "").strip()
+    try:
+        point = focal.parse(value) if value else None
+    except focal.BadFocal as err:
+        return error(400, "bad_focal", str(err))
+    try:
+        remade = focal_points.change(asset, point, request.user)
+    except aws.AwsUnavailable as err:
+        return error(503, "storage_unavailable", f"The focal point was not changed. {err}")
+    except aws.AwsError as err:
+        log_event(
+            logger,
+            "focal.failed",
+            level=logging.ERROR,
+            exc_info=True,
+            asset=asset.pk,
+            error=str(err),
+        )
+        return error(502, "storage_refused", f"The focal point was not changed. {err}")
+    model_admin.log_change(request, asset, [{"changed": {"fields": ["focal_x", "focal_y"]}}])
+    text, _ = focal_admin.remade_message(remade)
+    return JsonResponse(
+        {
+            "asset": describe(asset, admin_site=model_admin.admin_site.name),
+            "message": strip_tags(str(text)),
+            "job": remade.job.pk if remade.job is not None else None,
+        }
+    )
+
+
 def endpoint(model_admin: AssetModelAdmin, view: Endpoint, method: str) -> Callable[..., Any]:
     """Return `view` for active staff only, answering JSON where the admin would redirect.
 
@@ -193,4 +245,5 @@ def urls(model_admin: AssetModelAdmin) -> list[URLPattern]:
     return [
         path("chooser/search/", endpoint(model_admin, search, "GET"), name=f"{prefix}_search"),
         path("chooser/upload/", endpoint(model_admin, upload, "POST"), name=f"{prefix}_upload"),
+        path("chooser/focal/", endpoint(model_admin, set_focal, "POST"), name=f"{prefix}_focal"),
     ]

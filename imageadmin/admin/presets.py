@@ -288,7 +288,8 @@ class PresetAdmin(_ModelAdmin):
             raise PermissionDenied
         try:
             spec = previews.spec_from_params(request.GET)
-            rendered = previews.render(previews.get_asset(request.GET.get("asset")), spec)
+            asset = previews.get_asset(request.GET.get("asset"))
+            rendered = previews.render(asset, spec, previews.focal_from_params(request.GET, asset))
         except previews.PreviewError as err:
             return self._error(err)
         response = HttpResponse(rendered.data, content_type=rendered.content_type)

@@ -23,6 +23,7 @@ pytestmark = [
 # The browser's requests to the CDN are answered by the test (`cdn` below), never sent.
 CDN = "http://127.0.0.1:9"
 SCREENSHOT = "/tmp/shop-product-chooser.png"
+MAIN_WIDGET = "document.querySelector('#id_image').parentElement"  # the product's own image
 
 
 @pytest.fixture
@@ -172,3 +173,45 @@ def test_upload_choose_and_inline_rows_in_the_product_admin(
         asset.variant_url("xlarge")
     )
     assert page.locator("#product-gallery img").count() == 2
+
+
+def test_clicking_the_chosen_thumbnail_sets_the_focal_point(
+    page: Any, live_server: Any, shop_admin: Any, cdn: list[str], s3_client: Any, s3_bucket: str
+) -> None:
+    from imageadmin import assets
+    from imageadmin.models import Preset
+    from tests.photos import LADYBIRD
+
+    Preset.objects.create(name="tall", width=100, height=300, fit="cover", format="png")
+    asset = assets.upload(files.upload_file("ladybird.jpg", LADYBIRD.read_bytes()), shop_admin)
+    product = Product.objects.create(name="Ladybird print", image=asset)
+    log_in(page, live_server.url, f"/admin/shop/product/{product.pk}/change/")
+    widget = page.locator("#id_image").locator("xpath=..")  # the main image, not the inlines
+    thumb = widget.locator(".asset-chooser-thumb")
+    thumb.wait_for()
+    assert widget.locator(".asset-chooser-marker").is_visible()  # at the centre, faded
+
+    box = thumb.bounding_box()
+    thumb.click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.48})
+    status = widget.locator(".asset-chooser-status")
+    status.wait_for()
+    page.wait_for_function(
+        MAIN_WIDGET + ".querySelector('.asset-chooser-status').textContent"
+        ".startsWith('Focal point saved')"
+    )
+
+    saved = Asset.objects.get(pk=asset.pk)
+    assert saved.focal_x == pytest.approx(0.7, abs=0.02)
+    assert saved.focal_y == pytest.approx(0.48, abs=0.02)
+    stored = s3_client.head_object(Bucket=s3_bucket, Key=asset.key)["Metadata"]
+    assert stored == {"focal": f"{saved.focal_x:.4f},{saved.focal_y:.4f}"}
+    marker = widget.locator(".asset-chooser-marker")
+    assert marker.evaluate("m => m.style.left") == f"{saved.focal_x * 100:.2f}%"
+    assert widget.locator(".asset-chooser-centre").is_visible()
+
+    widget.locator(".asset-chooser-centre").click()
+    page.wait_for_function(
+        MAIN_WIDGET + ".querySelector('.asset-chooser-frame').dataset.focal === ''"
+    )
+    assert Asset.objects.get(pk=asset.pk).focal is None
+    assert s3_client.head_object(Bucket=s3_bucket, Key=asset.key)["Metadata"] == {}

@@ -294,8 +294,8 @@ def test_concurrent_duplicate_loses_the_race_cleanly(
     real_store = assets._store
     winner: list[Asset] = []
 
-    def store_then_lose(key: str, checked: assets.Checked) -> str:
-        stored = real_store(key, checked)
+    def store_then_lose(key: str, checked: assets.Checked, point: Any) -> str:
+        stored = real_store(key, checked, point)
         winner.append(
             Asset.objects.create(
                 original="originals/2026/01/winner-000000.jpg",

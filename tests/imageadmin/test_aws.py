@@ -227,7 +227,7 @@ def test_upload_while_s3_is_slow_says_try_again(
 def test_upload_failing_otherwise_re_raises(
     editor_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(key: str, data: bytes, content_type: str) -> str:
+    def broken(key: str, data: bytes, content_type: str, metadata: object = None) -> str:
         raise ParamValidationError(report="a bug in how the object is described")
 
     monkeypatch.setattr(storage, "save_original", broken)

@@ -113,6 +113,7 @@ def test_a_result_has_the_thumbnail_size_and_admin_link(editor_client: Client) -
             "height": 94,
         },
         "change_url": f"/admin/imageadmin/asset/{shoe.pk}/change/",
+        "focal": "",  # the centre: no focal point set
     }
 
 

@@ -70,7 +70,90 @@
       clear.hidden = !asset;
     }
     widget.classList.toggle("asset-chooser-set", Boolean(asset));
+    part(widget, ".asset-chooser-frame").dataset.focal = asset && asset.focal ? asset.focal : "";
+    placeMarker(widget);
     input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  // --- the focal point: click the thumbnail to set it (as on the asset page) -----------------
+
+  // Show the chosen image's focal point (its `data-focal`, "x,y"; empty: the centre).
+  function placeMarker(widget) {
+    const frame = part(widget, ".asset-chooser-frame");
+    const marker = part(widget, ".asset-chooser-marker");
+    const thumb = part(widget, ".asset-chooser-thumb");
+    const centre = part(widget, ".asset-chooser-centre");
+    const value = frame.dataset.focal || "";
+    const point = value ? value.split(",").map(Number) : [0.5, 0.5];
+    marker.style.left = (point[0] * 100).toFixed(2) + "%";
+    marker.style.top = (point[1] * 100).toFixed(2) + "%";
+    marker.classList.toggle("is-centre", !value);
+    marker.hidden = thumb.hidden || !widget.dataset.focalUrl;
+    frame.classList.toggle("asset-chooser-focal", Boolean(widget.dataset.focalUrl) && !thumb.hidden);
+    if (centre) {
+      centre.hidden = !value || thumb.hidden;
+    }
+  }
+
+  async function setFocal(widget, value) {
+    const input = part(widget, "input[type=hidden]");
+    const data = new FormData();
+    data.append("asset", input.value);
+    data.append("focal", value);
+    widget.classList.add("asset-chooser-busy");
+    say(widget, "Saving the focal point…", "busy");
+    try {
+      const response = await fetch(widget.dataset.focalUrl, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(widget), Accept: "application/json" },
+      });
+      const body = await readJson(response);
+      if (response.ok && body.asset) {
+        part(widget, ".asset-chooser-frame").dataset.focal = body.asset.focal;
+        placeMarker(widget);
+        say(widget, body.message, "ok");
+      } else {
+        say(widget, body.message, "error");
+      }
+    } catch (err) {
+      say(widget, "The focal point was not saved: the connection was lost.", "error");
+    } finally {
+      widget.classList.remove("asset-chooser-busy");
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!(event.target instanceof Element) || !event.target.matches(".asset-chooser-thumb")) {
+      return;
+    }
+    const widget = event.target.closest("[data-asset-chooser]");
+    if (!widget || !widget.dataset.focalUrl || !part(widget, "input[type=hidden]").value) {
+      return;
+    }
+    const box = event.target.getBoundingClientRect();
+    if (!box.width || !box.height) {
+      return;
+    }
+    const clamp = function (v) {
+      return Math.min(1, Math.max(0, v));
+    };
+    const x = clamp((event.clientX - box.left) / box.width).toFixed(4);
+    const y = clamp((event.clientY - box.top) / box.height).toFixed(4);
+    setFocal(widget, x + "," + y);
+  });
+
+  function placeAll() {
+    for (const widget of document.querySelectorAll("[data-asset-chooser]")) {
+      placeMarker(widget);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", placeAll);
+  } else {
+    placeAll();
   }
 
   // Return the JSON body, or a message when the answer is not JSON (a proxy's error page).
@@ -294,6 +377,8 @@
     } else if (action === "clear") {
       show(widget, null);
       say(widget, "");
+    } else if (action === "focal-reset") {
+      setFocal(widget, "");
     }
   });
 
