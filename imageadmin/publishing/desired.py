@@ -167,9 +167,9 @@ def unsafe_rules(rules: Iterable[Mapping[str, Any]], protected: Sequence[str]) -
 
 
 def preset_of_key(key: str) -> str | None:
-    """Return the preset a variant key belongs to (`<name>/...`, `<name>.<fmt>/...`), or None."""
+    """Return the preset a variant key belongs to (`<name>[.<token>][@2x][.<fmt>]/...`), or None."""
     try:
-        return keys.split_head(key)[0]
+        return keys.split_head(key)[0].preset
     except BadKey:
         return None
 
