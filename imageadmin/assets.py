@@ -300,9 +300,10 @@ def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
         rows = Asset.objects.filter(pk__in=ids)
         originals = [str(k) for k in rows.values_list("original", flat=True)]
         preset_names = list(Preset.objects.values_list("name", flat=True))
+        tokens = variants.known_tokens(preset_names)
         doomed: dict[str, None] = {}
         for key in originals:
-            doomed.update(dict.fromkeys(variants.variant_keys(preset_names, key)))
+            doomed.update(dict.fromkeys(variants.variant_keys(preset_names, key, tokens)))
         doomed.update(
             dict.fromkeys(Variant.objects.filter(asset_id__in=ids).values_list("key", flat=True))
         )

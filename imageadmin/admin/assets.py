@@ -70,7 +70,7 @@ def preset_urls(asset: Asset, presets: Sequence[ActivePreset]) -> list[PresetUrl
     out = []
     for preset in presets:
         width, height = asset.variant_size(preset.spec)
-        out.append(PresetUrl(preset.name, asset.variant_url(preset.name), width, height))
+        out.append(PresetUrl(preset.name, preset.url(asset), width, height))
     return out
 
 
@@ -86,7 +86,7 @@ def thumbnail_html(asset: Asset, preset: ActivePreset | None) -> SafeString | st
     width, height = asset.variant_size(preset.spec)
     return format_html(
         '<img class="assets-thumb" src="{}" width="{}" height="{}" alt="" loading="lazy">',
-        asset.variant_url(preset.name),
+        preset.url(asset),
         width,
         height,
     )
@@ -101,7 +101,7 @@ def img_snippet(asset: Asset, presets: Sequence[ActivePreset]) -> str:
     return format_html(
         '<img src="{}"\n     srcset="{}"\n     sizes="{}"\n     width="{}" height="{}" alt="{}"'
         ' loading="lazy" decoding="async">',
-        asset.variant_url(preset.name),
+        preset.url(asset),
         images.srcset(asset, None, presets).replace(", ", ",\n             "),
         _sizes(width),
         width,
@@ -195,7 +195,7 @@ class AssetAdmin(_ModelAdmin):
         width, height = obj.variant_size(preset.spec)
         return format_html(
             '<img class="assets-preview" src="{}" width="{}" height="{}" alt="{}">',
-            obj.variant_url(preset.name),
+            preset.url(obj),
             width,
             height,
             obj.alt_text,
