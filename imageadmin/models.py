@@ -199,7 +199,7 @@ class Asset(models.Model):
         token: str | None,
         density: int = 1,
     ) -> str:
-        """Return the key of this asset's variant under `preset` at `token` (imageadmin.versions)."""
+        """Return the key of this asset's variant under `preset` at `token` (see versions)."""
         return keys.build_variant_key(preset, self.key, fmt, token=token, density=density)
 
     def variant_url(

@@ -57,7 +57,7 @@ def _from_config(config: contract.Config, source: str) -> Published:
 
 
 def published() -> Published:
-    """Return what the Lambda serves: the last succeeded publication, else the defaults (1 query)."""
+    """Return what the Lambda serves: the last succeeded publication, else the defaults."""
     success = (
         Publication.objects.filter(status=PublicationStatus.SUCCEEDED, dry_run=False)
         .order_by("-created_at", "-id")

@@ -249,7 +249,7 @@ def image_srcset(
     fmt: str | None = None,
     preset: str | None = None,
 ) -> str:
-    """{% image_srcset asset %}, {% image_srcset asset "avif" %}, {% image_srcset asset preset="thumb" %}."""
+    """{% image_srcset asset %}, {% image_srcset asset "avif" %}; `preset="thumb"`: 1x, 2x."""
     asset = _asset(context, value)
     return srcset(asset, fmt, _context_presets(context), preset) if asset else ""
 
