@@ -219,7 +219,7 @@ class AssetAdmin(_ModelAdmin):
     # --- views --------------------------------------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:
-        from imageadmin.admin import chooser  # it imports this module's thumbnail preset
+        from imageadmin.admin import chooser, replace  # they import this module
 
         info = self.opts.app_label, self.opts.model_name
         upload = path(
@@ -228,7 +228,7 @@ class AssetAdmin(_ModelAdmin):
             name="{}_{}_upload".format(*info),
         )
         # Before the admin's own patterns, whose "<path:object_id>/" would take "chooser/...".
-        return [upload, *chooser.urls(self), *super().get_urls()]
+        return [upload, *chooser.urls(self), *replace.urls(self), *super().get_urls()]
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
