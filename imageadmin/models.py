@@ -156,6 +156,13 @@ class Preset(models.Model):
             raise ValidationError(errors)
 
 
+class Current:
+    """The default token of `Asset.variant_key`: the preset's current one (imageadmin.versions)."""
+
+
+CURRENT = Current()
+
+
 class Asset(models.Model):
     """An original image in S3 under the originals prefix."""
 
@@ -196,10 +203,18 @@ class Asset(models.Model):
         preset: str,
         fmt: keys.HeadFormat | None = None,
         *,
-        token: str | None,
+        token: str | Current | None = CURRENT,
         density: int = 1,
     ) -> str:
-        """Return the key of this asset's variant under `preset` at `token` (see versions)."""
+        """Return the key of this asset's variant under `preset` at `token`.
+
+        By default at the preset's current token (`imageadmin.versions`: one query); None is
+        the unversioned legacy key.
+        """
+        if isinstance(token, Current):
+            from imageadmin import versions  # versions imports this module
+
+            token = versions.current_token(preset)
         return keys.build_variant_key(preset, self.key, fmt, token=token, density=density)
 
     def variant_url(
@@ -207,7 +222,7 @@ class Asset(models.Model):
         preset: str,
         fmt: keys.HeadFormat | None = None,
         *,
-        token: str | None,
+        token: str | Current | None = CURRENT,
         density: int = 1,
     ) -> str:
         key = self.variant_key(preset, fmt, token=token, density=density)

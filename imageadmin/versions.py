@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from imageadmin.models import Publication, PublicationStatus
+from imageadmin.models import Preset, Publication, PublicationStatus
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError
 
@@ -72,3 +72,21 @@ def published() -> Published:
         else:
             return _from_config(config, f"publication #{success.pk}")
     return _from_config(contract.DEFAULT_CONFIG, "embedded defaults")
+
+
+def current_token(name: str) -> str | None:
+    """Return the token URLs of preset `name` carry now (None: no such preset anywhere).
+
+    For one-off callers (`Asset.variant_key` without a token); pages and the API read the
+    tokens of all presets at once through `imageadmin.presets.active_presets`.
+    """
+    served = published()
+    if name in served.presets:
+        return served.token(name)
+    row = Preset.objects.filter(name=name).first()
+    if row is None:
+        return None
+    try:
+        return served.token(name, row.to_contract())
+    except ConfigError:
+        return None
