@@ -291,11 +291,11 @@ def changed_presets(
 def invalidation_paths(deleted: Mapping[str, Sequence[str]]) -> tuple[list[str], bool]:
     """Return the CloudFront paths for the deleted keys per preset, and whether they are wildcards.
 
-    Each key becomes `/` + the key percent-encoded once (as the CDN URL has it). Beyond
+    Each key becomes `/` + the key percent-encoded once (as the CDN URL has it, `@` kept). Beyond
     1,000 paths the preset's two wildcards replace its keys (CloudFront bills wildcards as one
     path each and limits how many paths can be in progress).
     """
-    exact = sorted({"/" + quote(key, safe="/") for keys_ in deleted.values() for key in keys_})
+    exact = sorted({"/" + quote(key, safe="/@") for keys_ in deleted.values() for key in keys_})
     if len(exact) <= MAX_INVALIDATION_PATHS:
         return exact, False
     return wildcard_paths(name for name, keys_ in deleted.items() if keys_), True
