@@ -94,8 +94,9 @@ def replace_view(model_admin: _ModelAdmin, request: HttpRequest, object_id: str)
         raise Http404(f"There is no asset {object_id!r}.")
     if not model_admin.has_change_permission(request, asset):
         raise PermissionDenied
-    form = ReplaceForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = ReplaceForm(request.POST, request.FILES) if posted else ReplaceForm()
+    if posted and form.is_valid():
         done = _handle(request, asset, form)
         if done is not None:
             return done
