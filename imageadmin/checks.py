@@ -127,7 +127,8 @@ def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
         except BadKey:
             head = None  # not shaped like a variant folder
         if head is not None and (head.fmt or head.token or head.density != 1):
-            problem = f"'{head}/' is how variants of a preset '{head.preset}' are stored"
+            what = f" in {head.fmt}" if head.fmt and not head.token else ""
+            problem = f"'{head}/' is how variants of a preset '{head.preset}'{what} are stored"
     if not problem:
         return []
     return [
