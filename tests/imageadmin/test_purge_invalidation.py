@@ -57,9 +57,12 @@ def test_purging_an_asset_invalidates_exactly_its_variant_paths(
     with run_on_commit():
         job = variants.start_purge([first.pk])
     [paths] = invalidated_paths(s3_endpoint, distribution)
-    assert paths == paths_of(variants.variant_keys(list(presets), first.key))
-    assert len(paths) == len(presets) * 5  # the plain variant and four explicit formats
+    tokens = variants.known_tokens(list(presets))
+    assert paths == paths_of(variants.variant_keys(list(presets), first.key, tokens))
+    # The plain variant and four explicit formats: unversioned, and at the token in 1x and 2x.
+    assert len(paths) == len(presets) * (5 + 5 * 2)
     assert "/small.webp/originals/first.jpg" in paths
+    assert f"/{head('small', '.webp')}/originals/first.jpg" in paths
     assert not [p for p in paths if p.endswith(second.key)]
     assert "/originals/first.jpg" not in paths  # the original is never served
     job.refresh_from_db()
@@ -84,7 +87,7 @@ def test_purging_a_preset_of_all_assets_invalidates_the_listed_keys(
         job = variants.start_purge(preset_ids=[presets["small"].pk])
     [paths] = invalidated_paths(s3_endpoint, distribution)
     assert paths == paths_of(before)
-    assert "/small/originals/orphan.jpg" in paths
+    assert f"/{head('small')}/originals/orphan.jpg" in paths
     assert not [p for p in paths if not p.startswith(("/small/", "/small."))]
     job.refresh_from_db()
     assert (job.status, job.done) == (JobStatus.DONE, 1)
@@ -213,11 +216,7 @@ def test_originals_and_other_keys_are_deleted_but_never_invalidated(
 ) -> None:
     monkeypatch.setattr(storage, "delete_batch", lambda keys: "REQ-1")
     removal = purging.Removal()
-    assert (
-        removal.delete(
-            ["originals/a.jpg", "_config/presets.json", f"{head('small', '.webp')}/originals/a.jpg"]
-        )
-        == 3
-    )
+    variant = "small.0a1b2c3d@2x.webp/originals/a.jpg"
+    assert removal.delete(["originals/a.jpg", "_config/presets.json", variant]) == 3
     assert removal.counts == {"small": 1}
-    assert removal.paths() == (["/small.webp/originals/a.jpg"], False)
+    assert removal.paths() == ([f"/{variant}"], False)
