@@ -353,3 +353,26 @@ def test_sigterm_stops_the_command_at_once_and_restores_the_handler(
     assert time.monotonic() - started < 5
     assert "Stopped." in capsys.readouterr().out
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_rows_carry_the_token_and_only_the_served_one_counts_as_ready(
+    sqs: Any, queue: str, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/2026/12/pier.jpg", (1600, 1000))
+    current = f"{head('small')}/originals/2026/12/pier.jpg"
+    double = f"{head('small', '@2x.webp')}/originals/2026/12/pier.jpg"  # inside: stray, 1x size
+    retired = "small.0badc0de/originals/2026/12/pier.jpg"
+    legacy = "small/originals/2026/12/pier.jpg"
+    for key in (current, double, retired, legacy):
+        s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"x" * 10)
+
+    drain(sqs, queue)
+
+    rows = {v.key: (v.token, v.status) for v in Variant.objects.all()}
+    token = head("small").split(".")[1]
+    assert rows == {
+        current: (token, "ready"),
+        double: (token, "ready"),
+        retired: ("0badc0de", "stale"),
+        legacy: ("", "stale"),
+    }

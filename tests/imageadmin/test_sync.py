@@ -109,3 +109,25 @@ def test_sync_failure_keeps_rows(
     job = Job.objects.get(kind="sync")
     assert (job.status, job.failed) == (JobStatus.FAILED, len(DEFAULT_WIDTHS))
     assert "small: failed: ListObjectsV2 failed: AccessDenied" in job.message
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_sync_records_tokens_and_counts_other_versions_as_stale(
+    s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/s/a.jpg", (800, 600))
+    current = f"{head('medium')}/originals/s/a.jpg"
+    retired = "medium.0badc0de.webp/originals/s/a.jpg"
+    legacy = "medium/originals/s/a.jpg"
+    for key in (current, retired, legacy):
+        s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"x" * 10)
+    Variant.objects.all().delete()
+
+    reconcile.sync()
+
+    rows = {v.key: (v.token, v.status) for v in Variant.objects.filter(preset__name="medium")}
+    assert rows == {
+        current: (head("medium").split(".")[1], VariantStatus.READY),
+        retired: ("0badc0de", VariantStatus.STALE),
+        legacy: ("", VariantStatus.STALE),
+    }
