@@ -69,22 +69,24 @@ def preset_json(preset: ActivePreset) -> dict[str, Any]:
         "height": spec.height,
         "fit": spec.fit,
         "format": spec.format,
+        "token": preset.token,
+        "negotiate": preset.negotiate,
+        "densities": [1, 2] if preset.has_density else [1],
     }
 
 
 def asset_json(asset: Asset, presets: list[ActivePreset]) -> dict[str, Any]:
-    """Return the asset with, per active preset, its URL, computed size and AVIF/WebP URLs."""
+    """Return the asset with, per active preset, its current URLs and computed sizes.
+
+    URLs carry the preset's published token (imageadmin.versions); `url` is the `.auto` URL of
+    a preset with format negotiation. A cover or contain preset adds `2x`: the same for its
+    `@2x` rendition.
+    """
     variants: dict[str, dict[str, Any]] = {}
     for preset in presets:
-        width, height = asset.variant_size(preset.spec)
-        entry: dict[str, Any] = {
-            "url": asset.variant_url(preset.name),
-            "width": width,
-            "height": height,
-        }
-        for fmt in EXPLICIT_FORMATS:
-            entry[fmt] = asset.variant_url(preset.name, fmt)
-        variants[preset.name] = entry
+        variants[preset.name] = _entry(asset, preset, 1)
+        if preset.has_density:
+            variants[preset.name]["2x"] = _entry(asset, preset, 2)
     return {
         "id": asset.pk,
         "key": asset.key,
@@ -94,6 +96,18 @@ def asset_json(asset: Asset, presets: list[ActivePreset]) -> dict[str, Any]:
         "alt": asset.alt_text,
         "variants": variants,
     }
+
+
+def _entry(asset: Asset, preset: ActivePreset, density: int) -> dict[str, Any]:
+    width, height = asset.variant_size(preset.spec, density)
+    entry: dict[str, Any] = {
+        "url": preset.url(asset, density=density),
+        "width": width,
+        "height": height,
+    }
+    for fmt in EXPLICIT_FORMATS:
+        entry[fmt] = preset.url(asset, fmt, density)
+    return entry
 
 
 @safe_only

@@ -1,4 +1,4 @@
-"""Asset services: upload an original (checked, keyed, stored, recorded) and delete assets.
+"""Asset services: upload an original (checked, keyed, stored, recorded), replace it, delete.
 
 An upload is whole or absent: the file is checked completely before anything is stored, the
 object is written first and the row created after it (the object is removed again if the row
@@ -27,7 +27,7 @@ from django.utils import timezone
 from imageadmin import aws, focal_points, purging, storage, variants
 from imageadmin.conf import conf
 from imageadmin.logs import log_event, ms_since
-from imageadmin.models import Asset, Preset, Variant
+from imageadmin.models import Asset, Job, Preset, Variant
 from resizer_lambda import focal, imaging, keys
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import (
@@ -295,6 +295,71 @@ def upload(
     return asset
 
 
+def _old_keys(asset: Asset) -> list[str]:
+    """Return every variant key `asset` can have now: computed for all tokens known, and rows'."""
+    preset_names = list(Preset.objects.values_list("name", flat=True))
+    tokens = variants.known_tokens(preset_names)
+    doomed = dict.fromkeys(variants.variant_keys(preset_names, asset.key, tokens))
+    doomed.update(dict.fromkeys(Variant.objects.filter(asset=asset).values_list("key", flat=True)))
+    return list(doomed)
+
+
+def replace(asset: Asset, file: IO[bytes], user: Any, name: str | None = None) -> Job | None:
+    """Replace the original of `asset` with `file`; return the job warming its new variants.
+
+    The same checks as an upload (`check`); the same bytes as another asset are refused naming
+    it. The new file gets a new original key, so every variant URL changes and pages show the new
+    image on their next render. The object is stored first; if that fails the row is unchanged.
+    The row then changes in a transaction that also drops the old Variant rows; once it
+    commits, the old original and every old variant key are deleted and the variants' CDN paths
+    invalidated exactly (as for a deleted asset), and the new variants are warmed.
+    Raise UploadRefused, DuplicateUpload or an `imageadmin.aws` error as `upload` does.
+    """
+    name = display_name(name if name is not None else getattr(file, "name", None))
+    checked = check(file, name)
+    if checked.sha256 == asset.sha256:
+        raise UploadRefused(f"{name} is the file this asset already has.", "unchanged")
+    existing = Asset.objects.filter(sha256=checked.sha256).exclude(pk=asset.pk).first()
+    if existing is not None:
+        raise DuplicateUpload(name, existing)
+    key = make_key(name, checked.info.format)
+    try:
+        keys.check_original_key(key, set(Preset.objects.values_list("name", flat=True)))
+    except BadKey as err:  # pragma: no cover - make_key builds keys from [a-z0-9-] only
+        raise UploadRefused(f"{name}: cannot make a safe key ({err.message}).", "bad_key") from err
+    key = _store(key, checked, asset.focal)  # the point is kept: a replacement is the same subject
+    try:
+        with transaction.atomic():
+            row = Asset.objects.select_for_update().get(pk=asset.pk)
+            old_original = row.key
+            doomed = _old_keys(row)
+            Variant.objects.filter(asset=row).delete()
+            row.original.name = key
+            row.original_name = name
+            row.width, row.height = checked.info.width, checked.info.height
+            row.format, row.bytes, row.sha256 = (
+                checked.info.format,
+                len(checked.data),
+                checked.sha256,
+            )
+            row.save()
+            transaction.on_commit(lambda: _delete_objects(doomed, [old_original]))
+    except IntegrityError:
+        _discard(key)
+        winner = Asset.objects.filter(sha256=checked.sha256).exclude(pk=asset.pk).first()
+        if winner is not None:  # the same file uploaded concurrently
+            raise DuplicateUpload(name, winner) from None
+        raise
+    except BaseException:
+        _discard(key)
+        raise
+    asset.refresh_from_db()
+    log_event(
+        logger, "asset.replaced", asset=asset.pk, key=key, old=old_original, variants=len(doomed)
+    )
+    return variants.start_warm([asset.pk], user)
+
+
 def _delete_objects(variant_keys: list[str], originals: list[str]) -> None:
     """Purge the variants (objects, then their CDN paths), then delete the originals."""
     try:
@@ -339,9 +404,10 @@ def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
         rows = Asset.objects.filter(pk__in=ids)
         originals = [str(k) for k in rows.values_list("original", flat=True)]
         preset_names = list(Preset.objects.values_list("name", flat=True))
+        tokens = variants.known_tokens(preset_names)
         doomed: dict[str, None] = {}
         for key in originals:
-            doomed.update(dict.fromkeys(variants.variant_keys(preset_names, key)))
+            doomed.update(dict.fromkeys(variants.variant_keys(preset_names, key, tokens)))
         doomed.update(
             dict.fromkeys(Variant.objects.filter(asset_id__in=ids).values_list("key", flat=True))
         )

@@ -123,11 +123,12 @@ def check_originals_prefix(**kwargs: Any) -> list[CheckMessage]:
         problem = err.message
     if not problem:
         try:
-            head, fmt, _ = keys.split_head(f"{prefix}/probe.jpg")
+            head, _ = keys.split_head(f"{prefix}/probe.jpg")
         except BadKey:
-            fmt = None  # not shaped like a variant folder
-        if fmt is not None:
-            problem = f"'{head}.{fmt}/' is how variants of a preset '{head}' in {fmt} are stored"
+            head = None  # not shaped like a variant folder
+        if head is not None and (head.fmt or head.token or head.density != 1):
+            what = f" in {head.fmt}" if head.fmt and not head.token else ""
+            problem = f"'{head}/' is how variants of a preset '{head.preset}'{what} are stored"
     if not problem:
         return []
     return [

@@ -42,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     # Lifecycle: variants expire this many days after they were made (Preset.expire_days
     # overrides it per preset); they are remade on the next request.
     "IMAGEADMIN_VARIANT_EXPIRE_DAYS": 30,
+    # A published preset change gives the preset a new output token, so new URLs; the variants
+    # at the old token are no longer handed out (their URLs redirect) and a lifecycle rule per
+    # retired token (<preset>.<old token>) expires them this many days after they were made.
+    "IMAGEADMIN_RETIRED_VARIANT_DAYS": 30,
     # Publishing waits this long after the presets JSON changed before it purges stale variants:
     # the Lambda re-reads the JSON at most every PRESETS_TTL (60 s) and a render already running
     # may take up to its 25 s timeout.

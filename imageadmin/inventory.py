@@ -25,8 +25,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from imageadmin import versions
 from imageadmin.models import Asset, ObjectMark, Preset, Variant, VariantStatus
 from resizer_lambda import imaging, keys
+from resizer_lambda import presets as contract
 from resizer_lambda.errors import ResizerError
 
 logger = logging.getLogger(__name__)
@@ -136,6 +138,7 @@ def _write_rows(
     presets: dict[str, Preset],
     result: Applied,
     now: datetime,
+    served: versions.Published,
 ) -> None:
     assets = {
         a.key: a for a in Asset.objects.filter(original__in={r.original_key for _, r in created})
@@ -147,16 +150,21 @@ def _write_rows(
             result.orphans += 1
             continue
         preset = presets[request.preset]
-        spec = preset.to_contract()
-        width, height = asset.variant_size(spec)
+        spec = served.spec(preset.name, preset.to_contract())
+        current = served.is_current(preset.name, request.token, spec)
+        density = request.density if spec.fit in contract.DENSITY_FITS else 1
+        width, height = asset.variant_size(spec, density)
+        fmt = None if request.fmt == keys.AUTO else request.fmt
         values = {
             "asset": asset,
             "preset": preset,
-            "format": imaging.output_format(asset.format, spec, request.fmt),
+            "token": request.token or "",
+            "format": imaging.output_format(asset.format, spec, fmt),
             "width": width,
             "height": height,
             "bytes": event.size,
-            "status": VariantStatus.READY,
+            # Not at the served token: retired (its URL redirects), counted as stale.
+            "status": VariantStatus.READY if current else VariantStatus.STALE,
             "generated_at": event.time,
             "last_seen_at": now,
         }
@@ -205,7 +213,7 @@ def apply(events: Sequence[ObjectEvent]) -> Applied:
                 created.append((event, request))
             else:
                 removed.append(key)
-        _write_rows(created, presets, result, now)
+        _write_rows(created, presets, result, now, versions.published())
         if removed:
             result.removed, _ = Variant.objects.filter(key__in=removed).delete()
             result.keys += removed

@@ -72,6 +72,13 @@ class Preset(models.Model):
     background = models.CharField(
         max_length=9, default="#ffffff", help_text="Padding colour for contain: #rrggbb[aa]."
     )
+    negotiate = models.BooleanField(
+        "format negotiation at the edge",
+        default=False,
+        help_text="Hand out plain URLs of this preset as .auto URLs, which the CDN answers with "
+        "AVIF, WebP or the preset's own format as each browser accepts. Does not change URLs "
+        "of explicit formats nor the variants' pixels.",
+    )
     expire_days = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -103,11 +110,13 @@ class Preset(models.Model):
             "quality": self.quality,
             "upscale": self.upscale,
             "background": self.background,
+            "negotiate": self.negotiate,
         }
 
     def to_contract(self) -> contract.Preset:
         """Return the resizer's Preset, validated by the resizer's own parser."""
-        config = contract.parse({"schema_version": 1, "presets": [self.contract_dict()]})
+        doc = {"schema_version": contract.SCHEMA_VERSION, "presets": [self.contract_dict()]}
+        config = contract.parse(doc)
         return config.presets[0]
 
     def output_fingerprint(self) -> tuple[Any, ...]:
@@ -145,6 +154,13 @@ class Preset(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+class Current:
+    """The default token of `Asset.variant_key`: the preset's current one (imageadmin.versions)."""
+
+
+CURRENT = Current()
 
 
 class Asset(models.Model):
@@ -213,15 +229,41 @@ class Asset(models.Model):
                 {missing: "Set both coordinates of the focal point, or neither (the centre)."}
             )
 
-    def variant_key(self, preset: str, fmt: keys.KeyFormat | None = None) -> str:
-        return keys.build_variant_key(preset, self.key, fmt)
+    def variant_key(
+        self,
+        preset: str,
+        fmt: keys.HeadFormat | None = None,
+        *,
+        token: str | Current | None = CURRENT,
+        density: int = 1,
+    ) -> str:
+        """Return the key of this asset's variant under `preset` at `token`.
 
-    def variant_url(self, preset: str, fmt: keys.KeyFormat | None = None) -> str:
-        return keys.url_for_key(conf.IMAGEADMIN_CDN_URL, self.variant_key(preset, fmt))
+        By default at the preset's current token (`imageadmin.versions`: one query); None is
+        the unversioned legacy key.
+        """
+        if isinstance(token, Current):
+            from imageadmin import versions  # versions imports this module
 
-    def variant_size(self, preset: Preset | contract.Preset) -> tuple[int, int]:
+            token = versions.current_token(preset)
+        return keys.build_variant_key(preset, self.key, fmt, token=token, density=density)
+
+    def variant_url(
+        self,
+        preset: str,
+        fmt: keys.HeadFormat | None = None,
+        *,
+        token: str | Current | None = CURRENT,
+        density: int = 1,
+    ) -> str:
+        key = self.variant_key(preset, fmt, token=token, density=density)
+        return keys.url_for_key(conf.IMAGEADMIN_CDN_URL, key)
+
+    def variant_size(self, preset: Preset | contract.Preset, density: int = 1) -> tuple[int, int]:
         """Return the variant's pixel size, computed (no S3 call) as the resizer will make it."""
         spec = preset.to_contract() if isinstance(preset, Preset) else preset
+        if density != 1:
+            spec = imaging.density_preset(spec, density, self.width, self.height)
         return imaging.output_size(spec, self.width, self.height)
 
 
@@ -240,6 +282,13 @@ class Variant(models.Model):
         max_length=10, blank=True, help_text="The stored object's format (jpeg, png, webp, avif)."
     )
     key = models.CharField(max_length=1024, unique=True)
+    token = models.CharField(
+        max_length=8,
+        blank=True,
+        db_index=True,
+        help_text="The preset output token in the key; empty for an unversioned (legacy) key. "
+        "A variant not at its preset's published token is retired: its URL redirects.",
+    )
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     bytes = models.PositiveBigIntegerField(default=0)

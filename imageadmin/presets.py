@@ -11,9 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from imageadmin import versions
 from imageadmin.conf import conf
 from imageadmin.logs import log_event
-from imageadmin.models import Preset
+from imageadmin.models import Asset, Preset
+from resizer_lambda import keys
 from resizer_lambda import presets as contract
 from resizer_lambda.errors import ConfigError
 
@@ -22,16 +24,42 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ActivePreset:
-    """An active Preset row with its contract form (what sizes are computed from)."""
+    """An active Preset row with its contract form and the URLs the Lambda serves for it.
+
+    `spec` is the preset as the Lambda serves it (imageadmin.versions: the last publication;
+    the saved row when not published yet), so every URL handed out is one the Lambda renders and
+    every size computed is the size that URL delivers; unpublished edits show after publishing.
+    """
 
     id: int
     name: str
     spec: contract.Preset
+    token: str = ""
+    negotiate: bool = False
 
     @property
     def responsive(self) -> bool:
         """Return whether the preset keeps the aspect ratio (fit inside), so fits a srcset."""
         return self.spec.fit == "inside"
+
+    @property
+    def has_density(self) -> bool:
+        """Return whether the preset has a `@2x` rendition (fixed size: cover or contain)."""
+        return self.spec.fit in contract.DENSITY_FITS
+
+    def key(self, asset: Asset, fmt: keys.HeadFormat | None = None, density: int = 1) -> str:
+        """Return the current key of `asset` under this preset (plain: `.auto` if negotiating)."""
+        if fmt is None and self.negotiate:
+            fmt = keys.AUTO
+        return asset.variant_key(self.name, fmt, token=self.token, density=density)
+
+    def url(self, asset: Asset, fmt: keys.HeadFormat | None = None, density: int = 1) -> str:
+        """Return the current CDN URL of `asset` under this preset."""
+        return keys.url_for_key(conf.IMAGEADMIN_CDN_URL, self.key(asset, fmt, density))
+
+    def stored_key(self, asset: Asset, fmt: keys.KeyFormat | None = None) -> str:
+        """Return the key a rendition is stored at (never `.auto`: the edge rewrites it)."""
+        return asset.variant_key(self.name, fmt, token=self.token)
 
 
 def cache_control() -> str:
@@ -89,15 +117,19 @@ def named_or_narrowest(presets: Sequence[ActivePreset], name: str) -> ActivePres
 
 
 def active_presets() -> list[ActivePreset]:
-    """Return the active presets in admin order, in one query.
+    """Return the active presets in admin order with their served tokens, in two queries.
 
     A row the resizer would refuse (saved around model validation) is left out and logged rather
     than breaking every page that shows an image.
     """
     result: list[ActivePreset] = []
+    served = versions.published()
     for row in Preset.objects.active():
         try:
-            result.append(ActivePreset(row.pk, row.name, row.to_contract()))
+            spec = served.spec(row.name, row.to_contract())
+            token = contract.output_token(spec)
+            active = ActivePreset(row.pk, row.name, spec, token, spec.negotiate)
+            result.append(active)
         except ConfigError as err:
             log_event(
                 logger,

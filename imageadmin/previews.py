@@ -203,8 +203,8 @@ class Impact:
         if self.affects_variants:
             they = "it is" if self.usage.variants == 1 else "they are"
             parts.append(
-                f"Saving makes {used} stale: {they} purged at publish and remade on "
-                "the next request."
+                f"Saving makes {used} stale: once published, the preset gets new URLs, the "
+                f"old ones redirect to them, and {they} left to expire."
             )
         elif self.usage.variants:
             parts.append(f"Saving changes no output: the {used} stay valid.")
@@ -224,8 +224,8 @@ class Impact:
             used = describe(self.usage.variants, self.usage.bytes)
             are, they = ("is", "it is") if self.usage.variants == 1 else ("are", "they are")
             parts.append(
-                f"{used} of “{name}” {are} now stale: {they} purged at publish and remade on "
-                "the next request."
+                f"{used} of “{name}” {are} now stale: publishing gives the preset new URLs "
+                f"(old ones redirect) and {they} left to expire."
             )
         return " ".join(parts)
 

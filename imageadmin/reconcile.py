@@ -27,7 +27,7 @@ from itertools import batched, chain
 
 from django.utils import timezone
 
-from imageadmin import aws, inventory, storage
+from imageadmin import aws, inventory, storage, versions
 from imageadmin.logs import log_event, ms_since
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
 from imageadmin.variants import SYNC, job_progress, job_running
@@ -69,7 +69,14 @@ def _sync_batch(
     objects: Sequence[storage.StoredObject],
     names: set[str],
     now: datetime,
+    token: str | None = None,
 ) -> PresetSync:
+    """Bring the rows of one listed batch in line; `token` is the preset's served token.
+
+    A row not at the served token (an older one, or an unversioned legacy key) is stale: its
+    URL redirects and lifecycle expires it.
+    """
+    token = token or contract.output_token(spec)
     stats = PresetSync()
     parsed: list[tuple[storage.StoredObject, keys.VariantRequest]] = []
     for obj in objects:
@@ -97,8 +104,13 @@ def _sync_batch(
         if asset is None:
             stats.orphans += 1
             continue
-        width, height = asset.variant_size(spec)
-        fmt = imaging.output_format(asset.format, spec, request.fmt)
+        density = request.density if spec.fit in contract.DENSITY_FITS else 1
+        width, height = asset.variant_size(spec, density)
+        fmt = imaging.output_format(
+            asset.format, spec, None if request.fmt == keys.AUTO else request.fmt
+        )
+        row_token = request.token or ""
+        status = VariantStatus.READY if row_token == token else VariantStatus.STALE
         row = rows.get(obj.key)
         if row is None:
             new.append(
@@ -107,19 +119,24 @@ def _sync_batch(
                     preset=preset,
                     format=fmt,
                     key=obj.key,
+                    token=row_token,
                     width=width,
                     height=height,
                     bytes=obj.size,
-                    status=VariantStatus.READY,
+                    status=status,
                     generated_at=obj.last_modified,
                     last_seen_at=now,
                 )
             )
             continue
-        current = (row.bytes, row.width, row.height, row.format, row.asset_id, row.preset_id)
-        if current != (obj.size, width, height, fmt, asset.pk, preset.pk):
+        current = (
+            row.bytes, row.width, row.height, row.format, row.asset_id, row.preset_id,
+            row.token, row.status,
+        )  # fmt: skip
+        if current != (obj.size, width, height, fmt, asset.pk, preset.pk, row_token, status):
             row.bytes, row.width, row.height, row.format = obj.size, width, height, fmt
             row.asset, row.preset, row.last_seen_at = asset, preset, now
+            row.token, row.status = row_token, status
             changed.append(row)
         else:
             seen.append(row.pk)
@@ -129,6 +146,7 @@ def _sync_batch(
         stats.created = len(new)
     if changed:
         fields = ["bytes", "width", "height", "format", "asset", "preset", "last_seen_at"]
+        fields += ["token", "status"]
         Variant.objects.bulk_update(changed, fields)
         stats.updated = len(changed)
     if seen:
@@ -139,10 +157,11 @@ def _sync_batch(
 def sync_preset(preset: Preset, names: set[str], started: datetime) -> PresetSync:
     """List `<preset>/` and `<preset>.` and bring this preset's rows in line with them."""
     total = PresetSync()
-    spec = preset.to_contract()
+    spec = versions.published().spec(preset.name, preset.to_contract())
+    token = contract.output_token(spec)
     listing = chain(storage.list_prefix(f"{preset.name}/"), storage.list_prefix(f"{preset.name}."))
     for batch in batched(listing, BATCH):
-        stats = _sync_batch(preset, spec, batch, names, timezone.now())
+        stats = _sync_batch(preset, spec, batch, names, timezone.now(), token)
         for field in ("objects", "bytes", "created", "updated", "unchanged", "orphans"):
             setattr(total, field, getattr(total, field) + getattr(stats, field))
     # Only after the whole listing succeeded: a failed listing must not remove rows.

@@ -10,7 +10,7 @@ workers and the last one to finish closes the job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import batched, chain
 from typing import Any
 
@@ -18,7 +18,7 @@ from django.db.models import Case, F, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from imageadmin import aws, jobs, purging, storage, warming
+from imageadmin import aws, jobs, purging, storage, versions, warming
 from imageadmin import presets as contract_presets
 from imageadmin.logs import log_event
 from imageadmin.models import Asset, Job, JobStatus, Preset, Variant, VariantStatus
@@ -212,14 +212,16 @@ class _AssetFailed(Exception):
 def _render_and_store(
     asset: Asset, preset_ids: list[int] | None, formats: Sequence[KeyFormat | None]
 ) -> int:
-    rows = Preset.objects.active()
-    if preset_ids is not None:
-        rows = rows.filter(pk__in=preset_ids)
-    presets = list(rows)
+    # The presets as served, at their served tokens (imageadmin.versions): a warmed key holds
+    # exactly what the Lambda would render for it, never an unpublished edit.
+    presets = [
+        p for p in contract_presets.active_presets() if preset_ids is None or p.id in preset_ids
+    ]
     if not presets or not formats:
         return 0
+    rows = {p.pk: p for p in Preset.objects.filter(pk__in=[p.id for p in presets])}
     try:
-        outputs = [(p.to_contract(), fmt) for p in presets for fmt in formats]
+        outputs = [(p.spec, fmt) for p in presets for fmt in formats]
         data = storage.read(asset.key)
         rendered = imaging.render_outputs(
             data, outputs, contract_presets.limits(), focal=asset.focal
@@ -230,7 +232,7 @@ def _render_and_store(
     for preset in presets:
         for fmt in formats:
             out = rendered[(preset.name, fmt)]
-            key = asset.variant_key(preset.name, fmt)
+            key = preset.stored_key(asset, fmt)
             try:
                 storage.write(key, out.data, out.content_type, cache_control)
             except aws.AwsError as err:
@@ -240,7 +242,8 @@ def _render_and_store(
                 key=key,
                 defaults={
                     "asset": asset,
-                    "preset": preset,
+                    "preset": rows[preset.id],
+                    "token": preset.token,
                     "format": out.format,
                     "width": out.width,
                     "height": out.height,
@@ -298,12 +301,47 @@ def generate(
 # --- purge --------------------------------------------------------------------------------------
 
 
-def variant_keys(preset_names: Iterable[str], original_key: str) -> Iterator[str]:
-    """Yield every key a variant of `original_key` can have under `preset_names`."""
+def variant_keys(
+    preset_names: Iterable[str],
+    original_key: str,
+    tokens: Mapping[str, Iterable[str]] | None = None,
+) -> Iterator[str]:
+    """Yield every key a variant of `original_key` can have under `preset_names`.
+
+    Unversioned (legacy) keys in every format, and for each of `tokens[name]` (the served token
+    and any other a row knows) every format at 1x and 2x. `.auto` is never stored.
+    """
+    tokens = tokens or {}
     for name in preset_names:
-        yield keys.build_variant_key(name, original_key)
-        for fmt in keys.KEY_FORMATS:
-            yield keys.build_variant_key(name, original_key, fmt)
+        for fmt in (None, *keys.KEY_FORMATS):
+            yield keys.build_variant_key(name, original_key, fmt, token=None)
+            for token in sorted(set(tokens.get(name, ()))):
+                for density in keys.DENSITIES:
+                    yield keys.build_variant_key(
+                        name, original_key, fmt, token=token, density=density
+                    )
+
+
+def known_tokens(preset_names: Iterable[str]) -> dict[str, set[str]]:
+    """Return, per preset name, the served token and every token a Variant row carries."""
+    names = list(preset_names)
+    served = versions.published()
+    found: dict[str, set[str]] = {name: set() for name in names}
+    for row in Preset.objects.filter(name__in=names):
+        try:
+            token = served.token(row.name, row.to_contract())
+        except ResizerError:
+            token = served.token(row.name)
+        if token:
+            found[row.name].add(token)
+    for name in names:
+        token = served.token(name)
+        if token:
+            found[name].add(token)
+    rows = Variant.objects.filter(preset__name__in=names).exclude(token="")
+    for name, token in rows.values_list("preset__name", "token").distinct():
+        found.setdefault(name, set()).add(token)
+    return found
 
 
 def _listed(name: str) -> Iterator[str]:
@@ -390,7 +428,10 @@ def purge(
     if original_keys is None:
         found = Asset.objects.filter(pk__in=asset_ids).values_list("original", flat=True)
         original_keys = [str(k) for k in found]
-    computed = [k for original in original_keys for k in variant_keys(preset_names, original)]
+    tokens = known_tokens(preset_names)
+    computed = [
+        k for original in original_keys for k in variant_keys(preset_names, original, tokens)
+    ]
     own = list(rows.values_list("key", flat=True))
     try:
         done = purging.purge(computed + own)

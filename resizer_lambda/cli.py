@@ -87,7 +87,7 @@ def render_files(
             continue
         try:
             for name, result in rendered.items():
-                _write(out / keys.build_variant_key(name, path.name, fmt), result.data)
+                _write(out / keys.build_variant_key(name, path.name, fmt, token=None), result.data)
         except OSError as err:
             yield path, f"cannot write: {err.strerror or err}"
             continue

@@ -35,6 +35,13 @@ class UnknownPreset(ResizerError):
     code = "unknown_preset"
 
 
+class NoDensity(ResizerError):
+    """A `@2x` key for a preset that has no density renditions (fit inside)."""
+
+    status = 404
+    code = "no_density"
+
+
 class OriginalNotFound(ResizerError):
     """The original the variant would be made from does not exist."""
 

@@ -26,20 +26,34 @@ from typing import Any, Literal, Protocol, TextIO
 from urllib.parse import parse_qs
 
 from resizer_lambda import focal, imaging, keys, metrics, s3
-from resizer_lambda.errors import BadKey, ConfigError, OriginalNotFound, ResizerError, TooLarge
+from resizer_lambda.errors import (
+    BadKey,
+    ConfigError,
+    NoDensity,
+    OriginalNotFound,
+    ResizerError,
+    TooLarge,
+)
 from resizer_lambda.presets import (
     BUNDLED_PATH,
     DEFAULT_CONFIG,
+    DENSITY_FITS,
     Config,
+    Preset,
     RefreshingConfig,
     StaticConfig,
     load_file,
+    output_token,
 )
 
 # Lambda's synchronous response payload limit is 6 MB; base64 and JSON framing eat into it.
 DIRECT_RESPONSE_LIMIT = 6 * 1024 * 1024 - 16 * 1024
 DIRECT_RAW_LIMIT = DIRECT_RESPONSE_LIMIT * 3 // 4  # bytes that still fit once base64-encoded
 REDIRECT_CODES = (301, 302, 303, 307, 308)
+# A redirect to the current version of a key: permanent, but cached only briefly, because the
+# current token moves when the preset is published again.
+VERSION_REDIRECT_CODE = 301
+VERSION_REDIRECT_CACHE_CONTROL = "public, max-age=60"
 
 
 class ConfigSource(Protocol):
@@ -237,6 +251,17 @@ class Resizer:
             "isBase64Encoded": False,
         }
 
+    def _version_redirect(self, key: str) -> dict[str, Any]:
+        return {
+            "statusCode": VERSION_REDIRECT_CODE,
+            "headers": {
+                "Location": keys.url_for_key(self.settings.url, key),
+                "Cache-Control": VERSION_REDIRECT_CACHE_CONTROL,
+            },
+            "body": "",
+            "isBase64Encoded": False,
+        }
+
     def _direct(
         self, data: bytes, content_type: str, cache_control: str, head: bool
     ) -> dict[str, Any]:
@@ -269,6 +294,16 @@ class Resizer:
         preset = config.get(request.preset)
         assert preset is not None  # parse_variant_key checked the name
         log["preset"] = request.preset
+        if request.density != 1 and preset.fit not in DENSITY_FITS:
+            raise NoDensity(
+                f"preset {preset.name!r} has fit {preset.fit!r}: 2x renditions exist only for "
+                "cover and contain presets"
+            )
+        current = current_key(request, preset)
+        if current != key:
+            # Unversioned, stale or `.auto`: never rendered (no S3 call), sent to the current key.
+            log["redirect"] = "version"
+            return self._version_redirect(current)
         bucket = self.settings.bucket
         timings: dict[str, float] = {}
         log["ms"] = timings
@@ -298,6 +333,9 @@ class Resizer:
         got = s3.get_original(self.client, bucket, request.original_key, config.limits.max_bytes)
         timings["fetch"] = (time.perf_counter() - start) * 1000
         log["bytes_in"] = len(got.data)
+        if request.density != 1:
+            source = imaging.probe(got.data, config.limits)
+            preset = imaging.density_preset(preset, request.density, source.width, source.height)
         point = _focal_point(got.metadata, log) if preset.fit == "cover" else None
         rendered = imaging.render_one(
             got.data, preset, config.limits, request.fmt, timings, focal=point
@@ -314,6 +352,28 @@ class Resizer:
                 rendered.data, rendered.content_type, config.cache_control, method == "HEAD"
             )
         return self._redirect(key)
+
+
+def current_key(request: keys.VariantRequest, preset: Preset) -> str:
+    """Return the key the Lambda renders for `request`: the preset's current token, no `.auto`.
+
+    The request's own key when it is already that. An unversioned plain key of a preset with
+    format negotiation goes to its `.auto` form (which the edge function rewrites by Accept);
+    a `.auto` key that reached the Lambda (no edge function in front) goes to the preset's own
+    format. Density and explicit formats are kept.
+    """
+    fmt = request.fmt
+    if fmt == keys.AUTO:
+        fmt = None
+    elif request.token is None and fmt is None and preset.negotiate:
+        fmt = keys.AUTO
+    return keys.build_variant_key(
+        preset.name,
+        request.original_key,
+        fmt,
+        token=output_token(preset),
+        density=request.density,
+    )
 
 
 _resizer: Resizer | None = None

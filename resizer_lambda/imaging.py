@@ -25,7 +25,7 @@ import io
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
@@ -41,7 +41,7 @@ from resizer_lambda.decoding import (
 )
 from resizer_lambda.errors import TooLarge, UnsupportedFormat
 from resizer_lambda.focal import Focal, cover_box
-from resizer_lambda.presets import Limits, Preset
+from resizer_lambda.presets import Limits, Preset, at_density
 from resizer_lambda.quality import quality_for
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "DRAFT_GAP",
     "Rendered",
     "SourceInfo",
+    "density_preset",
     "encode",
     "output_size",
     "probe",
@@ -363,6 +364,27 @@ def render_one(
 ) -> Rendered:
     """Render one preset of `data` (one variant per request, as the Lambda does)."""
     return render_many(data, [preset], limits, fmt, timings, focal=focal)[preset.name]
+
+
+def density_preset(preset: Preset, density: int, width: int, height: int) -> Preset:
+    """Return the preset a `@<density>x` key renders for a `width` x `height` source.
+
+    `presets.at_density` doubles the box; without upscale, a source too small for it gives a box
+    as large as the source allows, with the preset's aspect ratio and never under the 1x box (so a
+    2x never pads a source it could have filled). Cover already shrinks in `_plan`; this does the
+    same for contain's canvas.
+    """
+    dense = at_density(preset, density)
+    if density == 1 or dense.upscale or dense.fit != "contain" or dense.height is None:
+        return dense
+    assert preset.height is not None
+    fill = min(dense.width / width, dense.height / height)  # the scale the 2x box asks for
+    if fill <= 1:
+        return dense
+    shrink = max(1 / fill, preset.width / dense.width)
+    box_w = max(preset.width, round(dense.width * shrink))
+    box_h = max(preset.height, round(dense.height * shrink))
+    return replace(dense, width=box_w, height=box_h)
 
 
 def output_size(preset: Preset, width: int, height: int) -> tuple[int, int]:

@@ -7,18 +7,24 @@ that both accept and refuse the same documents. Every refusal names the offendin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from resizer_lambda.errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 (no `negotiate`) is still read: a new Lambda serves a bucket published by an old admin.
+SCHEMA_VERSIONS = (1, 2)
+# Bump when the renderer's output for the same preset changes (a resampling or encoder change):
+# every preset's output token changes with it, so every variant URL does.
+RENDER_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("presets.schema.json")
 BUNDLED_PATH = Path(__file__).with_name("presets.json")
 
@@ -63,10 +69,57 @@ class Preset:
     quality: int = 82
     upscale: bool = False
     background: str = "#ffffff"
+    # Plain URLs are handed out as `.auto` URLs that a CloudFront Function rewrites to AVIF, WebP
+    # or the preset's own format by the Accept header. Not part of the output token.
+    negotiate: bool = False
 
     def __post_init__(self) -> None:
         # Direct construction is held to the same rules as parsed JSON.
         _check_preset(asdict(self), f"preset {self.name!r}")
+
+
+def output_token(preset: Preset) -> str:
+    """Return the preset's output token: 8 hex digits of what shapes its pixels.
+
+    The first 8 hex digits of SHA-256 over canonical JSON of the render version and the fields
+    that shape the output. Variant keys carry it (resizer_lambda.keys), so a changed preset has
+    new URLs and the year-long `immutable` caching stays correct. `negotiate` is left out: it
+    changes which URL is handed out, not any variant's pixels.
+    """
+    fields = [
+        RENDER_VERSION,
+        preset.width,
+        preset.height,
+        preset.fit,
+        preset.format,
+        preset.quality,
+        preset.upscale,
+        preset.background,
+    ]
+    text = json.dumps(fields, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:8]
+
+
+DENSITY_FITS: tuple[Fit, ...] = ("cover", "contain")
+
+
+def at_density(preset: Preset, density: int) -> Preset:
+    """Return the preset a `@<density>x` key renders: width and height times `density`.
+
+    Only fixed-size presets (cover, contain) have density renditions: an `inside` preset is
+    already offered at several widths in a srcset. Sizes stay within MAX_DIMENSION, shrunk
+    together so the aspect ratio is kept. Raises ValueError for another fit or density.
+    """
+    if density == 1:
+        return preset
+    if density != 2:
+        raise ValueError(f"density {density} is not supported (only 2)")
+    if preset.fit not in DENSITY_FITS or preset.height is None:
+        raise ValueError("2x renditions exist only for cover and contain presets")
+    width, height = preset.width * density, preset.height * density
+    shrink = min(1.0, MAX_DIMENSION / max(width, height))
+    width, height = max(1, round(width * shrink)), max(1, round(height * shrink))
+    return replace(preset, width=width, height=height)
 
 
 @dataclass(frozen=True)
@@ -91,6 +144,10 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the document with every default written out (what export writes)."""
+        presets = [asdict(p) for p in self.presets]
+        if self.schema_version < 2:  # version 1 has no `negotiate`
+            for preset in presets:
+                del preset["negotiate"]
         return {
             "schema_version": self.schema_version,
             "cache_control": self.cache_control,
@@ -99,7 +156,7 @@ class Config:
                 "max_source_bytes": self.limits.max_bytes,
                 "max_decode_seconds": self.limits.max_decode_seconds,
             },
-            "presets": [asdict(p) for p in self.presets],
+            "presets": presets,
         }
 
     def to_json(self) -> str:
@@ -107,6 +164,7 @@ class Config:
 
 
 _PRESET_FIELDS = ("name", "width", "height", "fit", "format", "quality", "upscale", "background")
+_PRESET_FIELDS_V2 = (*_PRESET_FIELDS, "negotiate")
 
 
 def _fail(where: str, message: str) -> ConfigError:
@@ -143,9 +201,11 @@ def _check_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str) -
         raise _fail(where, f"unknown field(s) {', '.join(map(repr, unknown))}")
 
 
-def _check_preset(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Validate one preset mapping and return it with defaults filled in."""
-    _check_unknown(raw, _PRESET_FIELDS, where)
+def _check_preset(
+    raw: Mapping[str, Any], where: str, version: int = SCHEMA_VERSION
+) -> dict[str, Any]:
+    """Validate one preset mapping (of a `version` document) and return it with defaults."""
+    _check_unknown(raw, _PRESET_FIELDS if version < 2 else _PRESET_FIELDS_V2, where)
     for required in ("name", "width"):
         if required not in raw:
             raise _fail(f"{where}.{required}", "is required")
@@ -181,6 +241,10 @@ def _check_preset(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     if not isinstance(background, str) or not HEX_RE.match(background):
         raise _fail(f"{where}.background", f"must be #rrggbb or #rrggbbaa, got {background!r}")
     out["background"] = background
+    negotiate = raw.get("negotiate", False)
+    if not isinstance(negotiate, bool):
+        raise _fail(f"{where}.negotiate", f"must be true or false, got {negotiate!r}")
+    out["negotiate"] = negotiate
     return out
 
 
@@ -232,10 +296,11 @@ def parse(doc: object) -> Config:
     if "schema_version" not in doc:
         raise _fail("schema_version", "is required")
     version = doc["schema_version"]
-    if version != SCHEMA_VERSION or not _is_int(version):
+    if not _is_int(version) or version not in SCHEMA_VERSIONS:
+        known = " or ".join(map(str, SCHEMA_VERSIONS))
         raise _fail(
             "schema_version",
-            f"must be {SCHEMA_VERSION} (the version this resizer understands), got {version!r}",
+            f"must be {known} (the versions this resizer understands), got {version!r}",
         )
     cache_control = doc.get("cache_control", DEFAULT_CACHE_CONTROL)
     if not isinstance(cache_control, str) or not 1 <= len(cache_control) <= 256:
@@ -254,7 +319,7 @@ def parse(doc: object) -> Config:
         where = f"presets[{i}]"
         if not isinstance(raw, dict):
             raise _fail(where, "must be an object")
-        checked = _check_preset(raw, where)
+        checked = _check_preset(raw, where, version)
         if checked["name"] in seen:
             raise _fail(f"{where}.name", f"duplicate preset name {checked['name']!r}")
         seen.add(checked["name"])

@@ -75,7 +75,7 @@ def preset_urls(asset: Asset, presets: Sequence[ActivePreset]) -> list[PresetUrl
     out = []
     for preset in presets:
         width, height = asset.variant_size(preset.spec)
-        out.append(PresetUrl(preset.name, asset.variant_url(preset.name), width, height))
+        out.append(PresetUrl(preset.name, preset.url(asset), width, height))
     return out
 
 
@@ -103,7 +103,7 @@ def thumbnail_html(asset: Asset, preset: ActivePreset | None) -> SafeString | st
     width, height = asset.variant_size(preset.spec)
     return format_html(
         '<img class="assets-thumb" src="{}" width="{}" height="{}" alt="" loading="lazy">',
-        asset.variant_url(preset.name),
+        preset.url(asset),
         width,
         height,
     )
@@ -118,7 +118,7 @@ def img_snippet(asset: Asset, presets: Sequence[ActivePreset]) -> str:
     return format_html(
         '<img src="{}"\n     srcset="{}"\n     sizes="{}"\n     width="{}" height="{}" alt="{}"'
         ' loading="lazy" decoding="async">',
-        asset.variant_url(preset.name),
+        preset.url(asset),
         images.srcset(asset, None, presets).replace(", ", ",\n             "),
         _sizes(width),
         width,
@@ -227,7 +227,7 @@ class AssetAdmin(_ModelAdmin):
     # --- views --------------------------------------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:
-        from imageadmin.admin import chooser  # it imports this module's thumbnail preset
+        from imageadmin.admin import chooser, replace  # they import this module
 
         info = self.opts.app_label, self.opts.model_name
         upload = path(
@@ -236,7 +236,13 @@ class AssetAdmin(_ModelAdmin):
             name="{}_{}_upload".format(*info),
         )
         # Before the admin's own patterns, whose "<path:object_id>/" would take "chooser/...".
-        return [upload, *chooser.urls(self), *focal_admin.urls(self), *super().get_urls()]
+        return [
+            upload,
+            *chooser.urls(self),
+            *focal_admin.urls(self),
+            *replace.urls(self),
+            *super().get_urls(),
+        ]
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None

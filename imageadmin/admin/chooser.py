@@ -74,7 +74,7 @@ def describe(
     thumbnail = None
     if preset is not None:
         width, height = asset.variant_size(preset.spec)
-        thumbnail = {"url": asset.variant_url(preset.name), "width": width, "height": height}
+        thumbnail = {"url": preset.url(asset), "width": width, "height": height}
     try:
         change_url = reverse(f"{admin_site}:imageadmin_asset_change", args=[asset.pk])
     except NoReverseMatch:

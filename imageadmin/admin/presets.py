@@ -73,6 +73,7 @@ class PresetAdmin(_ModelAdmin):
             "Output",
             {"fields": [("width", "height"), "fit", "format", "quality", "upscale", "background"]},
         ),
+        ("Delivery", {"fields": ["negotiate"]}),
         ("Housekeeping", {"fields": ["expire_days"]}),
     ]
 

@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from imageadmin import publishing
 from imageadmin.admin.variants import freshness_context
+from imageadmin.conf import conf
 from imageadmin.models import Publication, PublicationStatus
 from resizer_lambda.errors import ConfigError
 
@@ -202,6 +203,7 @@ class PublicationAdmin(_ModelAdmin):
             "title": "Publish presets to AWS",
             "opts": Publication._meta,
             "plan": plan,
+            "retired_days": conf.IMAGEADMIN_RETIRED_VARIANT_DAYS,
             "error": error,
             "last": Publication.objects.exclude(status=PublicationStatus.DRY_RUN).first(),
             "history_url": reverse("admin:imageadmin_publication_changelist"),

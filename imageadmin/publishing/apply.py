@@ -23,7 +23,7 @@ from django.utils import timezone
 from imageadmin import aws, purging
 from imageadmin.conf import conf
 from imageadmin.logs import duration_ms, log_event, summary
-from imageadmin.models import Publication, PublicationStatus
+from imageadmin.models import Publication, PublicationStatus, Variant, VariantStatus
 from imageadmin.publishing import bucket, desired
 from imageadmin.publishing.plan import (
     INVALIDATE,
@@ -232,6 +232,7 @@ def run(
         _settle(plan, rec, wrote_config, sleep)
         paths = _purge(plan, rec)
         _invalidate(plan, rec, paths)
+        retire_rows(plan.served_tokens())
     except _StepFailed as failed:
         rec.finish(PublicationStatus.FAILED, failed.step, failed.message)
         return publication
@@ -249,6 +250,26 @@ def run(
         return publication
     rec.finish(PublicationStatus.SUCCEEDED)
     return publication
+
+
+def retire_rows(tokens: dict[str, str]) -> int:
+    """Mark each preset's rows stale unless at its served token (ready if at it); return changed.
+
+    Once published, a variant at another token (or an unversioned legacy key) is no longer
+    handed out: its URL redirects and lifecycle expires it, so the figures count it as stale.
+    """
+    changed = 0
+    for name, token in tokens.items():
+        rows = Variant.objects.filter(preset__name=name)
+        changed += (
+            rows.exclude(token=token)
+            .exclude(status=VariantStatus.STALE)
+            .update(status=VariantStatus.STALE)
+        )
+        changed += rows.filter(token=token, status=VariantStatus.STALE).update(
+            status=VariantStatus.READY
+        )
+    return changed
 
 
 def publish(

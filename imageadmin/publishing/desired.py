@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
 from resizer_lambda import keys
-from resizer_lambda.errors import BadKey
+from resizer_lambda import presets as contract
+from resizer_lambda.errors import BadKey, ConfigError
 
 OWNED_RULE_PREFIX = "imageadmin-"  # lifecycle rule IDs publishing owns; others are left alone
 REDIRECT_CODE = "307"  # keeps the method (a HEAD stays a HEAD) and is not cached by CloudFront
 MISSING_CODES = ("403", "404")  # 403: S3's answer for a missing key to those who cannot list
 MAX_INVALIDATION_PATHS = 1000
+MAX_LIFECYCLE_RULES = 1000  # S3's limit per bucket lifecycle configuration
+RETIRED_RULE_GRACE_DAYS = 2  # a retired token's rule outlives its expiry by this much
 DEFAULT_INDEX_DOCUMENT = {"Suffix": "index.html"}  # what the template sets
 
 
@@ -47,6 +52,75 @@ class PresetChange:
         if self.removed:
             return "no longer published (deleted, renamed or deactivated)"
         return "changed: " + ", ".join(self.differences)
+
+
+@dataclass(frozen=True)
+class Retired:
+    """An output token of a preset that a publication replaced: its objects are left to expire."""
+
+    name: str
+    token: str
+    since: datetime
+
+    @property
+    def prefix(self) -> str:
+        """Return the key prefix of every variant at this token (`@2x` and formats included)."""
+        return f"{self.name}.{self.token}"
+
+
+def snapshot_tokens(snapshot: Mapping[str, Any] | None) -> dict[str, str]:
+    """Return {preset: output token} of a presets document ({} if it cannot be read)."""
+    if not snapshot:
+        return {}
+    try:
+        config = contract.parse(dict(snapshot))
+    except ConfigError:
+        return {}
+    return {p.name: contract.output_token(p) for p in config.presets}
+
+
+def retired_tokens(
+    history: Sequence[tuple[datetime, Mapping[str, str]]], days: int
+) -> list[Retired]:
+    """Return the tokens retired within `days` + grace of the last entry of `history`, newest first.
+
+    `history` is (when, {preset: token}) per publication in order, the last being what is (or
+    is about to be) published. A token counts from the publication that replaced it; a token
+    that is current again (an edit undone) or a preset no longer published (purged exactly) is
+    left out, so no rule ever expires what the Lambda serves.
+    """
+    if not history:
+        return []
+    now, current = history[-1]
+    window = timedelta(days=days + RETIRED_RULE_GRACE_DAYS)
+    found: dict[tuple[str, str], datetime] = {}
+    for (_, before), (when, after) in pairwise(history):
+        for name, token in before.items():
+            if name in after and after[name] != token:
+                found[(name, token)] = when
+    retired = [
+        Retired(name, token, when)
+        for (name, token), when in found.items()
+        if name in current and current[name] != token and now - when <= window
+    ]
+    return sorted(retired, key=lambda r: (r.since, r.name, r.token), reverse=True)
+
+
+def retired_rules(retired: Sequence[Retired], days: int, room: int) -> list[dict[str, Any]]:
+    """Return a lifecycle rule expiring each retired token's objects after `days` (at most `room`).
+
+    The newest retirements come first, so when S3's rule limit leaves too little room the oldest
+    ones (closest to having expired anyway, and still covered by the preset's own rule) go.
+    """
+    return [
+        {
+            "Expiration": {"Days": days},
+            "ID": f"{OWNED_RULE_PREFIX}retired-{r.name}-{r.token}",
+            "Filter": {"Prefix": r.prefix},
+            "Status": "Enabled",
+        }
+        for r in list(retired)[: max(0, room)]
+    ]
 
 
 def routing_rules(names: Iterable[str], target: ApiTarget) -> list[dict[str, Any]]:
@@ -120,15 +194,24 @@ def is_owned(rule: Mapping[str, Any]) -> bool:
     return str(rule.get("ID", "")).startswith(OWNED_RULE_PREFIX)
 
 
-def lifecycle(expiry: Sequence[tuple[str, int]], live: Mapping[str, Any] | None) -> dict[str, Any]:
+def lifecycle(
+    expiry: Sequence[tuple[str, int]],
+    live: Mapping[str, Any] | None,
+    retired: Sequence[Retired] = (),
+    retired_days: int = 30,
+) -> dict[str, Any]:
     """Return the lifecycle configuration: others' rules as they are, then ours.
 
     Rules whose ID does not start with `imageadmin-` belong to someone else (a stack, an
-    operator) and are kept untouched and in place; ours are replaced as a whole.
+    operator) and are kept untouched and in place; ours are replaced as a whole: two per preset,
+    then one per retired token while S3's limit of 1,000 rules leaves room.
     """
     live = live or {}
     foreign = [rule for rule in live.get("Rules", []) if not is_owned(rule)]
-    config: dict[str, Any] = {"Rules": foreign + owned_lifecycle_rules(expiry)}
+    owned = owned_lifecycle_rules(expiry)
+    room = MAX_LIFECYCLE_RULES - len(foreign) - len(owned)
+    owned += retired_rules(retired, retired_days, room)
+    config: dict[str, Any] = {"Rules": foreign + owned}
     if "TransitionDefaultMinimumObjectSize" in live:
         config["TransitionDefaultMinimumObjectSize"] = live["TransitionDefaultMinimumObjectSize"]
     return config
@@ -167,9 +250,9 @@ def unsafe_rules(rules: Iterable[Mapping[str, Any]], protected: Sequence[str]) -
 
 
 def preset_of_key(key: str) -> str | None:
-    """Return the preset a variant key belongs to (`<name>/...`, `<name>.<fmt>/...`), or None."""
+    """Return the preset a variant key belongs to (`<name>[.<token>][@2x][.<fmt>]/...`), or None."""
     try:
-        return keys.split_head(key)[0]
+        return keys.split_head(key)[0].preset
     except BadKey:
         return None
 
@@ -208,11 +291,11 @@ def changed_presets(
 def invalidation_paths(deleted: Mapping[str, Sequence[str]]) -> tuple[list[str], bool]:
     """Return the CloudFront paths for the deleted keys per preset, and whether they are wildcards.
 
-    Each key becomes `/` + the key percent-encoded once (as the CDN URL has it). Beyond
+    Each key becomes `/` + the key percent-encoded once (as the CDN URL has it, `@` kept). Beyond
     1,000 paths the preset's two wildcards replace its keys (CloudFront bills wildcards as one
     path each and limits how many paths can be in progress).
     """
-    exact = sorted({"/" + quote(key, safe="/") for keys_ in deleted.values() for key in keys_})
+    exact = sorted({"/" + quote(key, safe="/@") for keys_ in deleted.values() for key in keys_})
     if len(exact) <= MAX_INVALIDATION_PATHS:
         return exact, False
     return wildcard_paths(name for name, keys_ in deleted.items() if keys_), True

@@ -34,7 +34,12 @@ class Pending:
 
 
 def _by_name(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {str(p.get("name")): p for p in doc.get("presets", []) if isinstance(p, dict)}
+    # A version 1 snapshot has no `negotiate`: absent is its default, not a change.
+    return {
+        str(p.get("name")): {"negotiate": False, **p}
+        for p in doc.get("presets", [])
+        if isinstance(p, dict)
+    }
 
 
 def pending_changes() -> Pending:

@@ -9,10 +9,11 @@ publications that failed after purging.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from imageadmin import storage
 from imageadmin.conf import conf
@@ -68,6 +69,20 @@ class PurgeItem:
     rows: int
 
 
+@dataclass(frozen=True)
+class NewUrls:
+    """A published preset whose output changed: new token, new URLs; nothing is purged.
+
+    Its old URLs redirect to the new ones (the Lambda answers 301) and the objects at the old
+    token expire through a lifecycle rule (`desired.retired_rules`).
+    """
+
+    change: desired.PresetChange
+    old_token: str
+    new_token: str
+    rows: int  # Variant rows of the preset not at the new token (retired from now on)
+
+
 @dataclass
 class Plan:
     """Everything a publication would do, computed from the database and a read of AWS."""
@@ -77,6 +92,8 @@ class Plan:
     steps: list[ConfigStep]
     purges: list[PurgeItem]
     baseline: str  # where the comparison for stale presets comes from
+    new_urls: list[NewUrls] = field(default_factory=list)
+    retired: list[desired.Retired] = field(default_factory=list)
     pending_paths: list[str] = field(default_factory=list)
     pending_names: list[str] = field(default_factory=list)
     config_last_modified: datetime | None = None
@@ -90,6 +107,10 @@ class Plan:
     @property
     def changes_anything(self) -> bool:
         return any(s.changed for s in self.steps) or bool(self.purges or self.pending_paths)
+
+    def served_tokens(self) -> dict[str, str]:
+        """Return {preset: token} of the presets this plan publishes."""
+        return {p.name: contract.output_token(p) for p in self.config.presets}
 
     def step(self, name: str) -> ConfigStep:
         return next(s for s in self.steps if s.name == name)
@@ -117,6 +138,17 @@ class Plan:
                 }
                 for p in self.purges
             ],
+            "new_urls": [
+                {
+                    "preset": n.change.name,
+                    "reason": n.change.reason(),
+                    "old_token": n.old_token,
+                    "new_token": n.new_token,
+                    "rows": n.rows,
+                }
+                for n in self.new_urls
+            ],
+            "retired_tokens": [f"{r.prefix} (since {r.since:%Y-%m-%d})" for r in self.retired],
             "pending_invalidation": {"presets": self.pending_names, "paths": self.pending_paths},
             "notes": self.notes,
         }
@@ -135,6 +167,24 @@ def expiry(config: contract.Config) -> list[tuple[str, int]]:
     default = int(conf.IMAGEADMIN_VARIANT_EXPIRE_DAYS)
     days = dict(Preset.objects.filter(name__in=config.names).values_list("name", "expire_days"))
     return [(p.name, days.get(p.name) or default) for p in config.presets]
+
+
+def retired(config: contract.Config) -> list[desired.Retired]:
+    """Return the tokens retired recently enough to still need a lifecycle rule.
+
+    Read from the succeeded publications of the last IMAGEADMIN_RETIRED_VARIANT_DAYS + 2 days
+    (and the one before them), followed by what this publication publishes.
+    """
+    days = int(conf.IMAGEADMIN_RETIRED_VARIANT_DAYS)
+    now = timezone.now()
+    since = now - timedelta(days=days + desired.RETIRED_RULE_GRACE_DAYS)
+    done = Publication.objects.filter(status=PublicationStatus.SUCCEEDED, dry_run=False)
+    recent = list(done.filter(created_at__gte=since).order_by("created_at", "id"))
+    before = done.filter(created_at__lt=since).order_by("-created_at", "-id").first()
+    pubs = ([before] if before is not None else []) + recent
+    history = [(p.created_at, desired.snapshot_tokens(p.snapshot)) for p in pubs]
+    history.append((now, desired.snapshot_tokens(config.to_dict())))
+    return desired.retired_tokens(history, days)
 
 
 def protected() -> tuple[str, ...]:
@@ -242,7 +292,9 @@ def build_plan(*, count_objects: bool = True) -> Plan:
     )
 
     life = bucket.read_lifecycle()
-    want_life = desired.lifecycle(expiry(config), life.value)
+    retiring = retired(config)
+    retired_days = int(conf.IMAGEADMIN_RETIRED_VARIANT_DAYS)
+    want_life = desired.lifecycle(expiry(config), life.value, retiring, retired_days)
     unsafe = desired.unsafe_rules(want_life["Rules"], protected())
     if unsafe:
         raise desired.Refused(f"lifecycle rules {unsafe} would expire originals or the config")
@@ -257,9 +309,18 @@ def build_plan(*, count_objects: bool = True) -> Plan:
 
     snapshot, baseline, success = _baseline(live_text)
     purges = []
+    new_urls = []
+    old_tokens = desired.snapshot_tokens(snapshot)
+    new_tokens = desired.snapshot_tokens(config.to_dict())
     for change in desired.changed_presets(snapshot, config.to_dict()):
-        objects = len(variant_keys(change.name)) if count_objects else 0
-        purges.append(PurgeItem(change, objects, variant_rows(change.name).count()))
+        if change.removed:  # deleted or renamed: its URLs stop working, purged exactly
+            objects = len(variant_keys(change.name)) if count_objects else 0
+            purges.append(PurgeItem(change, objects, variant_rows(change.name).count()))
+            continue
+        old, new = old_tokens.get(change.name, ""), new_tokens[change.name]
+        if old != new:  # new pixels, new URLs; a change that keeps the token needs nothing
+            retiring_rows = variant_rows(change.name).exclude(token=new).count()
+            new_urls.append(NewUrls(change, old, new, retiring_rows))
     pending_paths, pending_names = _pending(success)
     plan = Plan(
         config=config,
@@ -267,6 +328,8 @@ def build_plan(*, count_objects: bool = True) -> Plan:
         steps=[json_step, site_step, life_step],
         purges=purges,
         baseline=baseline,
+        new_urls=new_urls,
+        retired=retiring,
         pending_paths=pending_paths,
         pending_names=pending_names,
         config_last_modified=live_obj.last_modified if live_obj else None,

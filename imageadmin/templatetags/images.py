@@ -3,7 +3,13 @@
     {% load images %}
     <img src="{% image_url product.image "small" %}" alt="">
     <img srcset="{% image_srcset product.image "webp" %}" sizes="50vw" ...>
+    <img srcset="{% image_srcset product.image preset="thumb" %}" ...>   (1x, 2x)
     {% picture product.image sizes="(max-width: 600px) 100vw, 600px" %}
+    {% picture product.image preset="thumb" %}                            (1x, 2x)
+
+URLs carry each preset's published output token (imageadmin.versions), so they change when a
+published preset does. Aspect-keeping (inside) presets make width descriptors over all of them;
+a fixed-size (cover, contain) preset makes density descriptors, `1x` and its `@2x` rendition.
 
 Rendering makes no S3 call: URLs are built from keys and pixel sizes computed from the asset's
 stored dimensions. The active presets are read once per template render (one query, however many
@@ -96,25 +102,58 @@ def responsive_candidates(
     return [by_width[w] for w in sorted(by_width)]
 
 
-def url(asset: Asset, preset: str, fmt: str | None = None) -> str:
-    """Return the CDN URL of `asset` under `preset` (with an explicit format if given)."""
+def _named(presets: Sequence[ActivePreset], name: str) -> ActivePreset:
+    for preset in presets:
+        if preset.name == name:
+            return preset
+    raise template.TemplateSyntaxError(f"no active preset called {name!r}")
+
+
+def url(
+    asset: Asset,
+    preset: str,
+    fmt: str | None = None,
+    presets: Sequence[ActivePreset] | None = None,
+) -> str:
+    """Return the current CDN URL of `asset` under `preset` (with an explicit format if given).
+
+    A preset with format negotiation gives its `.auto` URL when no format is asked for.
+    """
+    named = _named(active_presets() if presets is None else presets, preset)
     try:
-        return asset.variant_url(preset, _format(fmt))
+        return named.url(asset, _format(fmt))
     except BadKey as err:
         raise template.TemplateSyntaxError(err.message) from err
 
 
+def density_srcset(asset: Asset, preset: ActivePreset, fmt: keys.KeyFormat | None = None) -> str:
+    """Return `url 1x, url@2x 2x` for a fixed-size preset (`url 1x` alone for another fit)."""
+    one = f"{preset.url(asset, fmt)} 1x"
+    if not preset.has_density:
+        return one
+    return f"{one}, {preset.url(asset, fmt, density=2)} 2x"
+
+
 def srcset(
-    asset: Asset | None, fmt: str | None = None, presets: Sequence[ActivePreset] | None = None
+    asset: Asset | None,
+    fmt: str | None = None,
+    presets: Sequence[ActivePreset] | None = None,
+    preset: str | None = None,
 ) -> str:
-    """Return `url 150w, url 300w, ...` over the active aspect-keeping presets of `asset`."""
+    """Return `url 150w, url 300w, ...` over the active aspect-keeping presets of `asset`.
+
+    With a cover or contain `preset`: `url 1x, url@2x 2x` of that preset instead.
+    """
     if not asset:
         return ""
     key_format = _format(fmt)
-    candidates = responsive_candidates(asset, active_presets() if presets is None else presets)
-    return ", ".join(
-        f"{asset.variant_url(p.name, key_format)} {width}w" for p, width, _ in candidates
-    )
+    presets = active_presets() if presets is None else presets
+    if preset:
+        named = _named(presets, preset)
+        if named.has_density:
+            return density_srcset(asset, named, key_format)
+    candidates = responsive_candidates(asset, presets)
+    return ", ".join(f"{p.url(asset, key_format)} {width}w" for p, width, _ in candidates)
 
 
 def picture_html(
@@ -126,24 +165,28 @@ def picture_html(
     fallback: str | None = None,
     css_class: str = "",
     loading: str = "lazy",
+    preset: str | None = None,
 ) -> SafeString:
     """Return a <picture> with AVIF and WebP sources and an <img> fallback, all escaped.
 
     The <img> src is the `fallback` preset (default: the widest candidate); its width and height
     attributes are that variant's computed size, so the browser reserves the space before loading.
+    With a cover or contain `preset`, every srcset is that preset's `1x, 2x` instead.
     """
     if not asset:
         return SafeString("")
     presets = active_presets() if presets is None else presets
+    if preset:
+        named = _named(presets, preset)
+        if named.has_density:
+            return _density_picture(asset, named, alt, css_class, loading)
     candidates = responsive_candidates(asset, presets)
     if not candidates:
         return SafeString("")
     chosen = candidates[-1]
     if fallback:
-        named = [p for p in presets if p.name == fallback]
-        if not named:
-            raise template.TemplateSyntaxError(f"no active preset called {fallback!r}")
-        chosen = (named[0], *asset.variant_size(named[0].spec))
+        picked = _named(presets, fallback)
+        chosen = (picked, *asset.variant_size(picked.spec))
     sources = format_html_join(
         "",
         '<source type="{}" srcset="{}" sizes="{}">',
@@ -153,7 +196,7 @@ def picture_html(
     img = format_html(
         '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{} '
         'loading="{}" decoding="async">',
-        asset.variant_url(chosen[0].name),
+        chosen[0].url(asset),
         srcset(asset, None, presets),
         sizes,
         chosen[1],
@@ -165,33 +208,64 @@ def picture_html(
     return format_html("<picture>{}{}</picture>", sources, img)
 
 
+def _density_picture(
+    asset: Asset, preset: ActivePreset, alt: str | None, css_class: str, loading: str
+) -> SafeString:
+    """Return the <picture> of one fixed-size preset: AVIF and WebP `1x, 2x`, then the <img>."""
+    sources = format_html_join(
+        "",
+        '<source type="{}" srcset="{}">',
+        ((mime, density_srcset(asset, preset, fmt)) for fmt, mime in PICTURE_FORMATS),
+    )
+    width, height = asset.variant_size(preset.spec)
+    class_attr = format_html(' class="{}"', css_class) if css_class else ""
+    img = format_html(
+        '<img src="{}" srcset="{}" width="{}" height="{}" alt="{}"{} loading="{}" '
+        'decoding="async">',
+        preset.url(asset),
+        density_srcset(asset, preset),
+        width,
+        height,
+        asset.alt_text if alt is None else alt,
+        class_attr,
+        loading,
+    )
+    return format_html("<picture>{}{}</picture>", sources, img)
+
+
 @register.simple_tag(takes_context=True, name="image_url")
 def image_url(
     context: template.Context, value: Asset | int | str | None, preset: str, fmt: str | None = None
 ) -> str:
-    """{% image_url asset "small" %} or {% image_url asset "small" "webp" %}; no query."""
+    """{% image_url asset "small" %} or {% image_url asset "small" "webp" %}."""
     asset = _asset(context, value)
-    return url(asset, preset, fmt) if asset else ""
+    return url(asset, preset, fmt, _context_presets(context)) if asset else ""
 
 
 @register.simple_tag(takes_context=True, name="image_srcset")
 def image_srcset(
-    context: template.Context, value: Asset | int | str | None, fmt: str | None = None
+    context: template.Context,
+    value: Asset | int | str | None,
+    fmt: str | None = None,
+    preset: str | None = None,
 ) -> str:
-    """{% image_srcset asset %} or {% image_srcset asset "avif" %}."""
+    """{% image_srcset asset %}, {% image_srcset asset "avif" %}; `preset="thumb"`: 1x, 2x."""
     asset = _asset(context, value)
-    return srcset(asset, fmt, _context_presets(context)) if asset else ""
+    return srcset(asset, fmt, _context_presets(context), preset) if asset else ""
 
 
 @register.simple_tag(takes_context=True, name="picture")
 def picture(
     context: template.Context, value: Asset | int | str | None, **options: Any
 ) -> SafeString:
-    """{% picture asset sizes="..." alt="..." fallback="large" css_class="..." loading="lazy" %}."""
+    """{% picture asset sizes="..." alt="..." fallback="large" css_class="..." loading="lazy" %}.
+
+    `preset="thumb"` (a cover or contain preset) gives that preset at 1x and 2x.
+    """
     asset = _asset(context, value)
     if not asset:
         return SafeString("")
-    unknown = set(options) - {"sizes", "alt", "fallback", "css_class", "loading"}
+    unknown = set(options) - {"sizes", "alt", "fallback", "css_class", "loading", "preset"}
     if unknown:
         raise template.TemplateSyntaxError(
             f"picture: unknown option(s) {', '.join(sorted(unknown))}"

@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, Response, expect
 from imageadmin import publishing
 from imageadmin.models import Asset, Job, Preset, Publication, PublicationStatus
 from tests.e2e.conftest import LocalStack
+from tests.imageadmin.versioned import head
 
 pytestmark = [
     pytest.mark.browser,
@@ -133,7 +134,7 @@ def test_upload_serve_cache_publish_delete(
     )
     expect(page.locator("#assets-results li[data-status=ok]")).to_have_count(1)
     asset = Asset.objects.get()
-    small = f"small/{asset.key}"
+    small = f"{head('small')}/{asset.key}"  # at the published token
 
     # 2. The upload warmed every preset as AVIF, WebP and JPEG (a job, linked from the row):
     # the first request is served from the bucket, no redirect, no Lambda.
@@ -141,7 +142,10 @@ def test_upload_serve_cache_publish_delete(
     expect(row).to_contain_text("done")
     job = Job.objects.get(kind="warm")
     assert (job.status, job.done, job.failed) == ("done", 1, 0)
-    for key, content_type in ((small, "image/jpeg"), (f"small.avif/{asset.key}", "image/avif")):
+    for key, content_type in (
+        (small, "image/jpeg"),
+        (f"{head('small', '.avif')}/{asset.key}", "image/avif"),
+    ):
         (served,) = chain(f"{stack.url}/{key}")
         assert (served.status, served.headers["Content-Type"]) == (200, content_type)
         assert served.headers["X-Cache"] == "Miss from edge"
@@ -166,7 +170,7 @@ def test_upload_serve_cache_publish_delete(
     for name, text in sizes.items():
         expect(page.locator(f"figure[data-preset={name}] [data-size]")).to_have_text(text)
     expect(page.locator("#demo-picture [data-size]")).to_contain_text(X)
-    medium_url = f"{stack.url}/medium/{asset.key}"
+    medium_url = f"{stack.url}/{head('medium')}/{asset.key}"
     medium = next(r for r in responses if r.url == medium_url and r.status == 200)
     assert redirects_of(medium) == [(200, None)]
     assert medium.headers["x-cache"] == "Miss from edge"
@@ -192,19 +196,34 @@ def test_upload_serve_cache_publish_delete(
     publication = Publication.objects.exclude(dry_run=True).first()
     assert publication is not None
     assert publication.status == PublicationStatus.SUCCEEDED
+    # A changed preset gets a new token, so new URLs: nothing is purged or invalidated.
+    assert [n["preset"] for n in publication.changes["new_urls"]] == ["small"]
+    purge = next(s for s in publication.steps if s["name"] == "purge")
     invalidate = next(s for s in publication.steps if s["name"] == "invalidate")
-    assert invalidate["outcome"] == "ok"
-    assert f"/{small}" in invalidate["data"]["paths"]
+    assert (purge["outcome"], invalidate["outcome"]) == ("skipped", "skipped")
+    new_small = f"{head('small')}/{asset.key}"
+    assert new_small != small
 
-    # 6. The purge and the invalidation made the edge miss: the Lambda makes the variant anew on
-    # this first request (307 -> 301 -> 200), 200 px.
-    assert_made(chain(f"{stack.url}/{small}"), stack, small, 200)
-    # A new visitor sees it; this browser keeps its copy (immutable, a year) until a hard reload.
+    # 6. The new URL is new to the edge: the Lambda makes it on this first request
+    # (307 -> 301 -> 200), 200 px. The old URL still answers with the old variant (pages cached
+    # elsewhere keep working) until lifecycle expires it; an unversioned URL is redirected.
+    assert_made(chain(f"{stack.url}/{new_small}"), stack, new_small, 200)
+    (old,) = chain(f"{stack.url}/{small}")
+    assert (old.status, width_of(old.body)) == (200, 150)
+    legacy = chain(f"{stack.url}/small/{asset.key}")
+    assert [h.status for h in legacy] == [307, 301, 200], [(h.url, h.status) for h in legacy]
+    assert legacy[1].location == f"{stack.url}/{new_small}"
+    assert legacy[1].headers["Cache-Control"] == "public, max-age=60"
+    assert width_of(legacy[-1].body) == 200
+    # This browser and a new visitor both see it: the page hands out the new URL.
+    page.goto(f"{base}/demo/{asset.pk}/")
+    expect(page.locator("figure[data-preset=small] [data-size]")).to_have_text(f"200{X}125")
     visitor = browser.new_context()
     visit = visitor.new_page()
     visit.goto(f"{base}/demo/{asset.pk}/")
     expect(visit.locator("figure[data-preset=small] [data-size]")).to_have_text(f"200{X}125")
     visitor.close()
+    small = new_small
 
     # 7. Deleting the asset: its variants and original are gone and CloudFront forgets them.
     # The routing rule sends the request to the Lambda, which finds no original: 404.
@@ -213,7 +232,7 @@ def test_upload_serve_cache_publish_delete(
     with page.expect_navigation():
         page.click("input[type=submit]")
     assert not Asset.objects.exists()
-    for url in (f"{stack.url}/{small}", f"{stack.url}/medium/{asset.key}"):
+    for url in (f"{stack.url}/{small}", medium_url):
         hops = chain(url)
         assert [h.status for h in hops] == [307, 404], [(h.url, h.status) for h in hops]
         assert json.loads(hops[-1].body)["code"] == "original_not_found"

@@ -283,33 +283,36 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
         editor = Admin(base, "editor", "editor")
         asset_id = editor.upload("pier.jpg", photo())
         key = json.loads(get(web, f"/api/assets/{asset_id}")[2])["key"]
+        # Variant URLs carry each preset's published output token (the API says which).
+        tokens = {p["name"]: p["token"] for p in json.loads(get(web, "/api/presets")[2])["presets"]}
+        small, medium = f"small.{tokens['small']}", f"medium.{tokens['medium']}"
         # The upload warmed every preset as AVIF, WebP and JPEG (on the worker, when Redis is
         # there): served straight from the bucket.
         progress = editor.wait_for_warming()
         assert (progress["status"], progress["done"], progress["total"]) == ("done", 1, 1)
-        status, headers, body = get(edge, f"/small/{key}")
+        status, headers, body = get(edge, f"/{small}/{key}")
         assert (status, headers["X-Cache"], width_of(body)) == (200, "Miss from edge", 150)
-        assert get(edge, f"/small/{key}")[1]["X-Cache"] == "Hit from edge"
-        status, headers, _ = get(edge, f"/small.avif/{key}")
+        assert get(edge, f"/{small}/{key}")[1]["X-Cache"] == "Hit from edge"
+        status, headers, _ = get(edge, f"/{small}.avif/{key}")
         assert (status, headers["Content-Type"]) == (200, "image/avif")
 
         # A format nobody warmed is made by the Lambda on its first request, and its S3 event
         # (-> SQS -> consume_variant_events) gives it a row with the object's size and format.
         admin = Admin(base, "admin", "admin")
         before = preset_count(admin, "small")
-        status, headers, _ = get(edge, f"/small.png/{key}")
-        assert (status, headers["Location"]) == (307, f"{cdn}/default/resize?key=small.png/{key}")
-        status, headers, _ = get(edge, f"/default/resize?key=small.png/{key}")
+        status, headers, _ = get(edge, f"/{small}.png/{key}")
+        assert (status, headers["Location"]) == (307, f"{cdn}/default/resize?key={small}.png/{key}")
+        status, headers, _ = get(edge, f"/default/resize?key={small}.png/{key}")
         made = time.monotonic()  # the Lambda stored the variant before answering
-        assert (status, headers["Location"]) == (301, f"{cdn}/small.png/{key}")
-        row, waited = wait_for_row(env["IMAGEADMIN_DATA_DIR"], f"small.png/{key}", made)
+        assert (status, headers["Location"]) == (301, f"{cdn}/{small}.png/{key}")
+        row, waited = wait_for_row(env["IMAGEADMIN_DATA_DIR"], f"{small}.png/{key}", made)
         print(f"\nVariant row {waited:.2f} s after the Lambda's PUT")  # the bar is EVENT_BAR
-        status, headers, body = get(edge, f"/small.png/{key}")
+        status, headers, body = get(edge, f"/{small}.png/{key}")
         assert (status, headers["Content-Type"], width_of(body)) == (200, "image/png", 150)
         assert row == (len(body), "png")
         assert preset_count(admin, "small") == before + 1
         assert "Live from S3 events (last event" in admin.get("/admin/imageadmin/preset/")
-        assert f"{cdn}/small/{key}".encode() in get(web, f"/demo/{asset_id}/")[2]
+        assert f"{cdn}/{small}/{key}".encode() in get(web, f"/demo/{asset_id}/")[2]
         assert admin.publish() == "succeeded"  # a task, run somewhere
     finally:
         code = run.interrupt()
@@ -328,11 +331,11 @@ def test_make_run_serves_persists_and_stops_cleanly(env: dict[str, str]) -> None
         restored = re.search(r"restored: (\d+) object\(s\)", again.output)
         assert restored
         assert int(restored.group(1)) >= 3  # the original, the presets JSON, the variant
-        status, headers, body = get(edge, f"/small/{key}")  # from the restored bucket
+        status, headers, body = get(edge, f"/{small}/{key}")  # from the restored bucket
         assert (status, headers["X-Cache"], width_of(body)) == (200, "Miss from edge", 150)
-        assert get(edge, f"/medium.png/{key}")[0] == 307  # made from the restored original:
-        assert get(edge, f"/default/resize?key=medium.png/{key}")[0] == 301
-        assert width_of(get(edge, f"/medium.png/{key}")[2]) == 300
+        assert get(edge, f"/{medium}.png/{key}")[0] == 307  # made from the restored original:
+        assert get(edge, f"/default/resize?key={medium}.png/{key}")[0] == 301
+        assert width_of(get(edge, f"/{medium}.png/{key}")[2]) == 300
         assert json.loads(get(web, f"/api/assets/{asset_id}")[2])["key"] == key
         assert Admin(base, "admin", "admin").publish() == "succeeded"  # eagerly, in the web
     finally:

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from imageadmin import storage
+from imageadmin import storage, versions
 from imageadmin.models import Asset, Preset, Variant, VariantStatus
 
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -68,6 +68,7 @@ def make_variants(
             asset=asset,
             preset=preset,
             key=asset.variant_key(preset.name),
+            token=versions.current_token(preset.name) or "",
             width=preset.width,
             height=preset.height or preset.width,
             bytes=size,

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 
+from imageadmin import versions
 from imageadmin.models import Asset, Preset, Variant
 from localaws import config as local_config
 
@@ -47,10 +48,11 @@ def invalidated_paths(endpoint: str, distribution_id: str) -> list[list[str]]:
 
 
 def put_variants(s3: Any, bucket: str, preset: str, originals: list[str]) -> list[str]:
-    """Put a plain and a WebP variant object of each original under `preset`; return the keys."""
+    """Put a plain and a WebP variant of each original at `preset`'s current token; the keys."""
     made = []
+    token = versions.current_token(preset)
     for original in originals:
-        for head in (preset, f"{preset}.webp"):
+        for head in (f"{preset}.{token}", f"{preset}.{token}.webp"):
             key = f"{head}/{original}"
             s3.put_object(Bucket=bucket, Key=key, Body=b"variant", ContentType="image/jpeg")
             made.append(key)
@@ -60,6 +62,7 @@ def put_variants(s3: Any, bucket: str, preset: str, originals: list[str]) -> lis
 def variant_rows(preset: Preset, originals: list[str]) -> list[Variant]:
     """Create an Asset per original (if needed) and a Variant row of `preset` for each."""
     rows = []
+    token = versions.current_token(preset.name) or ""
     for original in originals:
         asset, _ = Asset.objects.get_or_create(
             original=original,
@@ -74,7 +77,11 @@ def variant_rows(preset: Preset, originals: list[str]) -> list[Variant]:
         )
         rows.append(
             Variant.objects.create(
-                asset=asset, preset=preset, key=f"{preset.name}/{original}", bytes=100
+                asset=asset,
+                preset=preset,
+                key=f"{preset.name}.{token}/{original}",
+                token=token,
+                bytes=100,
             )
         )
     return rows

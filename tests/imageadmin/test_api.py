@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from imageadmin.models import Asset, Preset
+from tests.imageadmin.versioned import head, publish_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +48,26 @@ def test_presets_lists_the_active_presets(client: Client, presets: None) -> None
     assert response["Content-Type"] == "application/json"
     assert response.json() == {
         "presets": [
-            {"name": "small", "width": 150, "height": None, "fit": "inside", "format": "original"},
-            {"name": "thumb", "width": 80, "height": 80, "fit": "cover", "format": "webp"},
+            {
+                "name": "small",
+                "width": 150,
+                "height": None,
+                "fit": "inside",
+                "format": "original",
+                "token": head("small").split(".")[1],
+                "negotiate": False,
+                "densities": [1],
+            },
+            {
+                "name": "thumb",
+                "width": 80,
+                "height": 80,
+                "fit": "cover",
+                "format": "webp",
+                "token": head("thumb").split(".")[1],
+                "negotiate": False,
+                "densities": [1, 2],
+            },
         ]
     }
     assert set(response["Cache-Control"].split(", ")) == {"public", "max-age=60"}
@@ -68,18 +87,25 @@ def test_asset_answers_urls_and_computed_sizes(client: Client, presets: None, as
         "alt": 'A "red" shoe',
         "variants": {
             "small": {
-                "url": f"{CDN}/small/{base}",
+                "url": f"{CDN}/{head('small')}/{base}",
                 "width": 150,
                 "height": 84,
-                "avif": f"{CDN}/small.avif/{base}",
-                "webp": f"{CDN}/small.webp/{base}",
+                "avif": f"{CDN}/{head('small', '.avif')}/{base}",
+                "webp": f"{CDN}/{head('small', '.webp')}/{base}",
             },
             "thumb": {
-                "url": f"{CDN}/thumb/{base}",
+                "url": f"{CDN}/{head('thumb')}/{base}",
                 "width": 80,
                 "height": 80,
-                "avif": f"{CDN}/thumb.avif/{base}",
-                "webp": f"{CDN}/thumb.webp/{base}",
+                "avif": f"{CDN}/{head('thumb', '.avif')}/{base}",
+                "webp": f"{CDN}/{head('thumb', '.webp')}/{base}",
+                "2x": {
+                    "url": f"{CDN}/{head('thumb', '@2x')}/{base}",
+                    "width": 160,
+                    "height": 160,
+                    "avif": f"{CDN}/{head('thumb', '@2x.avif')}/{base}",
+                    "webp": f"{CDN}/{head('thumb', '@2x.webp')}/{base}",
+                },
             },
         },
     }
@@ -104,6 +130,9 @@ def test_conditional_get_answers_304_until_the_answer_changes(
     assert client.get(url, headers={"if-none-match": '"other"'}).status_code == 200
 
     Preset.objects.filter(name="small").update(width=200)
+    # Saved, not published: the Lambda still serves the old preset, so the answer stands.
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+    publish_snapshot()
     changed = client.get(url, headers={"if-none-match": etag})
     assert changed.status_code == 200
     assert changed["ETag"] != etag
@@ -137,5 +166,16 @@ def test_queries_do_not_grow_with_presets(
 ) -> None:
     for i in range(15):
         Preset.objects.create(name=f"p{i}", width=100 + i)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # the asset, the served tokens, the presets
         assert len(client.get(f"/api/assets/{asset.pk}").json()["variants"]) >= 15
+
+
+def test_a_negotiating_preset_answers_its_auto_url_once_published(
+    client: Client, presets: None, asset: Asset
+) -> None:
+    Preset.objects.filter(name="small").update(negotiate=True)
+    publish_snapshot()
+    small = client.get(f"/api/assets/{asset.pk}").json()["variants"]["small"]
+    assert small["url"] == f"{CDN}/{head('small', '.auto')}/originals/a%20b/shoe.jpg"
+    assert small["webp"] == f"{CDN}/{head('small', '.webp')}/originals/a%20b/shoe.jpg"
+    assert client.get("/api/presets").json()["presets"][0]["negotiate"] is True

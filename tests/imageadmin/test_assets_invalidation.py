@@ -11,6 +11,7 @@ from imageadmin import assets, aws, purging, storage
 from imageadmin.models import Preset
 from tests.imageadmin import assets_files as files
 from tests.imageadmin.publish_data import configure, create_distribution
+from tests.imageadmin.versioned import head
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +41,13 @@ def test_deleting_an_asset_invalidates_every_variant_path(
         assets.delete_assets([asset.pk])
     [paths] = invalidated_paths(s3_endpoint, distribution)
     names = list(Preset.objects.values_list("name", flat=True))
-    assert len(paths) == len(names) * 5  # the plain variant and four explicit formats
+    # Per preset: the plain variant and four explicit formats, unversioned (legacy) and at the
+    # current token in 1x and 2x.
+    assert len(paths) == len(names) * (5 + 5 * 2)
     assert f"/small/{asset.key}" in paths
     assert f"/xlarge.avif/{asset.key}" in paths
+    assert f"/{head('small')}/{asset.key}" in paths
+    assert f"/{head('xlarge', '@2x.avif')}/{asset.key}" in paths
     assert f"/{asset.key}" not in paths  # the original is never served: nothing to forget
 
 
@@ -94,5 +99,7 @@ def test_no_invalidation_when_the_objects_could_not_be_deleted(
 
 def test_only_variant_keys_are_invalidated(distribution: str, s3_endpoint: str) -> None:
     assert purging.purge(["originals/2026/11/a.jpg", "not-a-variant"]).invalidation is None
-    assert purging.purge(["small/originals/2026/11/a b.jpg"]).invalidation
-    assert invalidated_paths(s3_endpoint, distribution) == [["/small/originals/2026/11/a%20b.jpg"]]
+    assert purging.purge([f"{head('small')}/originals/2026/11/a b.jpg"]).invalidation
+    assert invalidated_paths(s3_endpoint, distribution) == [
+        [f"/{head('small')}/originals/2026/11/a%20b.jpg"]
+    ]

@@ -26,6 +26,7 @@ from PIL import Image
 
 from imageadmin import lambda_package as pkg
 from imageadmin.models import Preset
+from resizer_lambda import presets as contract
 from tests.conftest import REPO_ROOT
 
 EVENT = REPO_ROOT / "tests" / "resizer" / "events" / "apigw_rest_v1.json"
@@ -154,7 +155,10 @@ def test_zip_runs_the_handler_with_its_own_pillow(
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }  # no PRESETS_*: the handler reads the bundled presets.json ("thumb" exists only there)
-    key = f"thumb/{original}"
+    bundled = contract.loads(x86_zip.presets_json)  # the key at thumb's current token
+    thumb = bundled.get("thumb")
+    assert thumb is not None
+    key = f"thumb.{contract.output_token(thumb)}/{original}"
     proc = subprocess.run(
         # -I: no PYTHON* variables, no user site, no script dir; -S: not even the venv's
         # site-packages, so only the unpacked zip (and boto3's dir, appended) are importable.

@@ -61,7 +61,7 @@ def test_stdout_is_the_contract_with_every_default_written(presets: list[Preset]
     config = contract.loads(text)
     assert config == build_config()
     assert doc == {
-        "schema_version": 1,
+        "schema_version": 2,
         "cache_control": contract.DEFAULT_CACHE_CONTROL,
         "limits": {
             "max_source_pixels": 75_000_000,
@@ -78,6 +78,7 @@ def test_stdout_is_the_contract_with_every_default_written(presets: list[Preset]
                 "quality": 82,
                 "upscale": False,
                 "background": "#ffffff",
+                "negotiate": False,
             },
             {
                 "name": "square",
@@ -88,6 +89,7 @@ def test_stdout_is_the_contract_with_every_default_written(presets: list[Preset]
                 "quality": 70,
                 "upscale": False,
                 "background": "#ffffff",
+                "negotiate": False,
             },
             {
                 "name": "padded",
@@ -98,6 +100,7 @@ def test_stdout_is_the_contract_with_every_default_written(presets: list[Preset]
                 "quality": 82,
                 "upscale": True,
                 "background": "#00000000",
+                "negotiate": False,
             },
         ],
     }

@@ -22,6 +22,7 @@ from imageadmin import event_queue, inventory
 from imageadmin.logs import JsonFormatter
 from imageadmin.models import ObjectMark, Preset, Variant
 from tests.imageadmin.originals import make_asset
+from tests.imageadmin.versioned import head
 
 pytestmark = pytest.mark.django_db
 
@@ -60,15 +61,19 @@ def test_a_variant_the_lambda_writes_gets_its_row_with_bytes_and_format(
     sqs: Any, queue: str, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
 ) -> None:
     asset = make_asset(s3_client, s3_bucket, "originals/2026/12/pier.jpg", (1600, 1000))
-    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/2026/12/pier.jpg", Body=b"j" * 321)
     s3_client.put_object(
-        Bucket=s3_bucket, Key="medium.webp/originals/2026/12/pier.jpg", Body=b"w" * 123
+        Bucket=s3_bucket, Key=f"{head('small')}/originals/2026/12/pier.jpg", Body=b"j" * 321
+    )
+    s3_client.put_object(
+        Bucket=s3_bucket,
+        Key=f"{head('medium', '.webp')}/originals/2026/12/pier.jpg",
+        Body=b"w" * 123,
     )
 
     batches = drain(sqs, queue)
 
     rows = {v.key: v for v in Variant.objects.all()}
-    small = rows["small/originals/2026/12/pier.jpg"]
+    small = rows[f"{head('small')}/originals/2026/12/pier.jpg"]
     assert (small.asset_id, small.preset.name, small.bytes, small.format) == (
         asset.pk,
         "small",
@@ -76,7 +81,7 @@ def test_a_variant_the_lambda_writes_gets_its_row_with_bytes_and_format(
         "jpeg",
     )
     assert (small.width, small.height) == (150, 94)
-    webp = rows["medium.webp/originals/2026/12/pier.jpg"]
+    webp = rows[f"{head('medium', '.webp')}/originals/2026/12/pier.jpg"]
     assert (webp.format, webp.bytes, webp.width) == ("webp", 123, 300)
     # The original itself is not a variant (the test event and its put are consumed too).
     assert sum(b.applied.not_variants for b in batches) == 1
@@ -119,15 +124,17 @@ def test_a_deleted_variant_loses_its_row(
     sqs: Any, queue: str, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
 ) -> None:
     make_asset(s3_client, s3_bucket, "originals/gone.jpg")
-    s3_client.put_object(Bucket=s3_bucket, Key="large/originals/gone.jpg", Body=b"x" * 10)
+    s3_client.put_object(
+        Bucket=s3_bucket, Key=f"{head('large')}/originals/gone.jpg", Body=b"x" * 10
+    )
     drain(sqs, queue)
-    assert Variant.objects.filter(key="large/originals/gone.jpg").exists()
+    assert Variant.objects.filter(key=f"{head('large')}/originals/gone.jpg").exists()
 
-    s3_client.delete_object(Bucket=s3_bucket, Key="large/originals/gone.jpg")
+    s3_client.delete_object(Bucket=s3_bucket, Key=f"{head('large')}/originals/gone.jpg")
     drain(sqs, queue)
 
-    assert not Variant.objects.filter(key="large/originals/gone.jpg").exists()
-    assert ObjectMark.objects.get(key="large/originals/gone.jpg").present is False
+    assert not Variant.objects.filter(key=f"{head('large')}/originals/gone.jpg").exists()
+    assert ObjectMark.objects.get(key=f"{head('large')}/originals/gone.jpg").present is False
 
 
 def _record(key: str, name: str, sequencer: str, size: int = 5) -> dict[str, Any]:
@@ -146,7 +153,9 @@ def test_redelivery_changes_nothing(
     s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
 ) -> None:
     make_asset(s3_client, s3_bucket, "originals/a.jpg")
-    events = _events(_record("small/originals/a.jpg", "ObjectCreated:Put", "0055AED6DCD90281E5"))
+    events = _events(
+        _record(f"{head('small')}/originals/a.jpg", "ObjectCreated:Put", "0055AED6DCD90281E5")
+    )
 
     first = inventory.apply(events)
     again = inventory.apply(events)
@@ -159,7 +168,7 @@ def test_a_late_older_event_does_not_undo_a_newer_one(
     s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
 ) -> None:
     make_asset(s3_client, s3_bucket, "originals/a.jpg")
-    key = "small/originals/a.jpg"
+    key = f"{head('small')}/originals/a.jpg"
     created = _events(_record(key, "ObjectCreated:Put", "0055AED6DCD90281E5"))
     removed = _events(_record(key, "ObjectRemoved:Delete", "0055AED6DCD90281E6"))
 
@@ -184,7 +193,7 @@ def test_lifecycle_expiration_removes_the_row(
     s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
 ) -> None:
     make_asset(s3_client, s3_bucket, "originals/a.jpg")
-    key = "medium/originals/a.jpg"
+    key = f"{head('medium')}/originals/a.jpg"
     inventory.apply(_events(_record(key, "ObjectCreated:Put", "01")))
 
     applied = inventory.apply(_events(_record(key, "LifecycleExpiration:Delete", "02")))
@@ -199,13 +208,13 @@ def test_keys_are_form_decoded_and_orphans_are_counted(
     make_asset(s3_client, s3_bucket, "originals/sea side.jpg")
     applied = inventory.apply(
         _events(
-            _record("small/originals/sea+side.jpg", "ObjectCreated:Put", "01"),
-            _record("small/originals/nobody.jpg", "ObjectCreated:Put", "01"),
+            _record(f"{head('small')}/originals/sea+side.jpg", "ObjectCreated:Put", "01"),
+            _record(f"{head('small')}/originals/nobody.jpg", "ObjectCreated:Put", "01"),
         )
     )
     assert applied.created == 1
     assert applied.orphans == 1
-    assert Variant.objects.filter(key="small/originals/sea side.jpg").exists()
+    assert Variant.objects.filter(key=f"{head('small')}/originals/sea side.jpg").exists()
 
 
 @pytest.mark.parametrize(
@@ -244,7 +253,7 @@ def test_a_database_error_leaves_the_messages_for_redelivery(
 ) -> None:
     make_asset(s3_client, s3_bucket, "originals/a.jpg")
     drain(sqs, queue)
-    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/a.jpg", Body=b"x")
+    s3_client.put_object(Bucket=s3_bucket, Key=f"{head('small')}/originals/a.jpg", Body=b"x")
 
     def broken(events: Any) -> Any:
         raise DatabaseError("database is down")
@@ -255,7 +264,7 @@ def test_a_database_error_leaves_the_messages_for_redelivery(
     monkeypatch.undo()
 
     drain(sqs, queue)  # redelivered, applied now
-    assert Variant.objects.filter(key="small/originals/a.jpg").exists()
+    assert Variant.objects.filter(key=f"{head('small')}/originals/a.jpg").exists()
 
 
 def test_the_command_drains_the_queue(
@@ -272,7 +281,7 @@ def test_the_command_drains_the_queue(
     settings.IMAGEADMIN_EVENTS_QUEUE_URL = queue
     make_asset(s3_client, s3_bucket, "originals/a.jpg")
     for name in ("small", "medium", "large"):
-        s3_client.put_object(Bucket=s3_bucket, Key=f"{name}/originals/a.jpg", Body=b"x" * 9)
+        s3_client.put_object(Bucket=s3_bucket, Key=f"{head(name)}/originals/a.jpg", Body=b"x" * 9)
 
     call_command("consume_variant_events", "--drain")
 
@@ -376,3 +385,26 @@ def test_sigterm_stops_the_command_at_once_and_restores_the_handler(
     assert time.monotonic() - started < 5
     assert "Stopped." in capsys.readouterr().out
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_rows_carry_the_token_and_only_the_served_one_counts_as_ready(
+    sqs: Any, queue: str, s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/2026/12/pier.jpg", (1600, 1000))
+    current = f"{head('small')}/originals/2026/12/pier.jpg"
+    double = f"{head('small', '@2x.webp')}/originals/2026/12/pier.jpg"  # inside: stray, 1x size
+    retired = "small.0badc0de/originals/2026/12/pier.jpg"
+    legacy = "small/originals/2026/12/pier.jpg"
+    for key in (current, double, retired, legacy):
+        s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"x" * 10)
+
+    drain(sqs, queue)
+
+    rows = {v.key: (v.token, v.status) for v in Variant.objects.all()}
+    token = head("small").split(".")[1]
+    assert rows == {
+        current: (token, "ready"),
+        double: (token, "ready"),
+        retired: ("0badc0de", "stale"),
+        legacy: ("", "stale"),
+    }

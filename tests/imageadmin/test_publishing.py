@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from django.utils import timezone
 
 from imageadmin import aws, publishing, storage
-from imageadmin.models import Preset, Publication, PublicationStatus, Variant
+from imageadmin.models import Preset, Publication, PublicationStatus, Variant, VariantStatus
 from imageadmin.publishing import bucket
 from resizer_lambda import presets as contract
 from tests.imageadmin.conftest import use_bucket
@@ -23,6 +24,7 @@ from tests.imageadmin.publish_data import (
     put_variants,
     variant_rows,
 )
+from tests.imageadmin.versioned import head
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("publishing_aws")]
 
@@ -65,6 +67,11 @@ def outcomes(pub: Publication) -> dict[str, str]:
 
 def step(pub: Publication, name: str) -> dict[str, Any]:
     return next(s for s in pub.steps if s["name"] == name)
+
+
+def deactivate(name: str) -> None:
+    """Take a preset out of publishing: its variants are purged at the next publication."""
+    Preset.objects.filter(name=name).update(active=False)
 
 
 def set_width(name: str, width: int) -> None:
@@ -142,11 +149,12 @@ def test_api_protocol_and_path_come_from_settings(
 # --- purging what changed -------------------------------------------------------------------------
 
 
-def test_changed_preset_is_purged_and_invalidated_exactly(
+def test_a_changed_preset_gets_new_urls_and_its_old_objects_expire(
     s3_client: Any, s3_bucket: str, s3_endpoint: str, distribution: str
 ) -> None:
     Preset.objects.create(name="mediumish", width=320, position=9)
     publishing.publish()
+    old_token = head("medium").split(".")[1]
     medium_keys = put_variants(s3_client, s3_bucket, "medium", ORIGINALS)
     kept = put_variants(s3_client, s3_bucket, "small", ORIGINALS)
     kept += put_variants(s3_client, s3_bucket, "mediumish", ORIGINALS)
@@ -155,28 +163,54 @@ def test_changed_preset_is_purged_and_invalidated_exactly(
     set_width("medium", 240)
 
     plan = publishing.build_plan()
-    assert [(p.change.name, p.objects, p.rows) for p in plan.purges] == [("medium", 4, 2)]
-    assert "width 300 → 240" in plan.purges[0].change.reason()
+    assert plan.purges == []
+    [new] = plan.new_urls
+    assert (new.change.name, new.old_token, new.rows) == ("medium", old_token, 2)
+    assert new.new_token != old_token
+    assert "width 300 → 240" in new.change.reason()
     pub = publishing.publish()
 
     assert pub.status == PublicationStatus.SUCCEEDED, pub.error
-    remaining = keys_in(s3_client, s3_bucket)
-    assert not set(medium_keys) & remaining
-    assert set(kept) <= remaining
-    assert invalidated_paths(s3_endpoint, distribution) == [
-        [
-            "/medium.webp/originals/2026/11/pier.jpg",
-            "/medium.webp/originals/2026/11/red%20shoe%2B1.jpg",
-            "/medium/originals/2026/11/pier.jpg",
-            "/medium/originals/2026/11/red%20shoe%2B1.jpg",
-        ]
-    ]
-    assert not Variant.objects.filter(preset__name="medium").exists()
-    assert Variant.objects.filter(preset__name="small").count() == 2
-    assert step(pub, "purge")["data"]["deleted"] == {"medium": 4}
-    assert step(pub, "invalidate")["data"]["id"]
-    assert outcomes(pub)["presets_json"] == "ok"
+    # Nothing is purged or invalidated: old URLs redirect, old objects expire.
+    assert set(medium_keys + kept) <= keys_in(s3_client, s3_bucket)
+    assert invalidated_paths(s3_endpoint, distribution) == []
+    assert (outcomes(pub)["purge"], outcomes(pub)["invalidate"]) == ("skipped", "skipped")
     assert outcomes(pub)["website"] == "unchanged"  # same names, same rules
+    assert pub.changes["new_urls"][0]["new_token"] == head("medium").split(".")[1]
+    rules = s3_client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)["Rules"]
+    assert {
+        "Expiration": {"Days": 30},
+        "ID": f"imageadmin-retired-medium-{old_token}",
+        "Filter": {"Prefix": f"medium.{old_token}"},
+        "Status": "Enabled",
+    } in rules
+    # The figures count the old token's rows as stale; other presets' rows stay ready.
+    statuses = dict(Variant.objects.values_list("preset__name", "status").distinct())
+    assert statuses == {"medium": VariantStatus.STALE, "small": VariantStatus.READY}
+
+    # Publishing again keeps the rule while the old objects may still be there.
+    again = publishing.publish()
+    assert outcomes(again)["lifecycle"] == "unchanged"
+
+
+def test_a_retired_tokens_rule_goes_after_its_days(
+    s3_client: Any, s3_bucket: str, settings: Any
+) -> None:
+    settings.IMAGEADMIN_RETIRED_VARIANT_DAYS = 3
+    publishing.publish()
+    old_token = head("small").split(".")[1]
+    set_width("small", 100)
+    publishing.publish()
+    rule_id = f"imageadmin-retired-small-{old_token}"
+    rules = s3_client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)["Rules"]
+    assert [r["Expiration"]["Days"] for r in rules if r["ID"] == rule_id] == [3]
+
+    # Five days (3 + 2) later, the next publication drops the rule.
+    Publication.objects.update(created_at=timezone.now() - timedelta(days=6))
+    pub = publishing.publish()
+    assert outcomes(pub)["lifecycle"] == "ok"
+    rules = s3_client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)["Rules"]
+    assert rule_id not in [r["ID"] for r in rules]
 
 
 def test_renamed_and_deleted_presets_are_purged_under_their_old_names(
@@ -184,6 +218,7 @@ def test_renamed_and_deleted_presets_are_purged_under_their_old_names(
 ) -> None:
     publishing.publish()
     put_variants(s3_client, s3_bucket, "large", ORIGINALS[:1])
+    large = head("large")
     Preset.objects.filter(name="large").update(name="big")
     Preset.objects.filter(name="xlarge").delete()  # its purge job already ran: nothing left
 
@@ -193,8 +228,8 @@ def test_renamed_and_deleted_presets_are_purged_under_their_old_names(
     assert keys_in(s3_client, s3_bucket, "large") == set()
     assert invalidated_paths(s3_endpoint, distribution) == [
         [
-            "/large.webp/originals/2026/11/pier.jpg",
-            "/large/originals/2026/11/pier.jpg",
+            f"/{large}.webp/originals/2026/11/pier.jpg",
+            f"/{large}/originals/2026/11/pier.jpg",
             "/xlarge.*",
             "/xlarge/*",
         ]
@@ -209,7 +244,7 @@ def test_without_a_distribution_the_invalidation_is_skipped_with_a_note(
 ) -> None:
     publishing.publish()
     put_variants(s3_client, s3_bucket, "small", ORIGINALS[:1])
-    set_width("small", 100)
+    deactivate("small")  # no longer published: purged
 
     pub = publishing.publish()
 
@@ -227,7 +262,7 @@ def test_the_purge_waits_for_the_lambdas_presets_cache(
     publishing.publish(sleep=slept.append)
     assert slept == []  # nothing to purge: no wait
     put_variants(s3_client, s3_bucket, "small", ORIGINALS[:1])
-    set_width("small", 100)
+    deactivate("small")
 
     pub = publishing.publish(sleep=slept.append)
 
@@ -245,7 +280,7 @@ def test_dry_run_writes_nothing_and_is_recorded(
 ) -> None:
     publishing.publish()
     put_variants(s3_client, s3_bucket, "small", ORIGINALS[:1])
-    set_width("small", 100)
+    deactivate("small")
     before = keys_in(s3_client, s3_bucket)
     calls = S3Calls(monkeypatch)
 
@@ -330,7 +365,7 @@ def test_a_failed_invalidation_is_recorded_and_a_rerun_converges(
 ) -> None:
     publishing.publish()
     medium_keys = put_variants(s3_client, s3_bucket, "medium", ORIGINALS[:1])
-    set_width("medium", 240)
+    deactivate("medium")
     settings.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = "ENOSUCHDIST"
 
     failed = publishing.publish()
@@ -338,8 +373,8 @@ def test_a_failed_invalidation_is_recorded_and_a_rerun_converges(
     assert failed.status == PublicationStatus.FAILED
     assert failed.failed_step == "invalidate"
     assert "NoSuchDistribution" in failed.error
-    assert outcomes(failed) == {"read": "ok", "presets_json": "ok", "website": "unchanged",
-                                "lifecycle": "unchanged", "settle": "skipped", "purge": "ok",
+    assert outcomes(failed) == {"read": "ok", "presets_json": "ok", "website": "ok",
+                                "lifecycle": "ok", "settle": "skipped", "purge": "ok",
                                 "invalidate": "failed"}  # fmt: skip
     assert step(failed, "invalidate")["request_ids"]
     assert keys_in(s3_client, s3_bucket, "medium") == set()
@@ -350,10 +385,10 @@ def test_a_failed_invalidation_is_recorded_and_a_rerun_converges(
 
     assert rerun.status == PublicationStatus.SUCCEEDED, rerun.error
     assert outcomes(rerun)["presets_json"] == "unchanged"
-    # Nothing left to delete, but the paths the failed run deleted are invalidated now.
-    assert invalidated_paths(s3_endpoint, dist) == [
-        sorted("/" + k.replace(" ", "%20").replace("+", "%2B") for k in medium_keys)
-    ]
+    # Nothing left to delete, but the paths the failed run deleted are invalidated now (and
+    # the gone preset's wildcards, since this run found none of its objects left).
+    exact = ["/" + k.replace(" ", "%20").replace("+", "%2B") for k in medium_keys]
+    assert invalidated_paths(s3_endpoint, dist) == [sorted([*exact, "/medium.*", "/medium/*"])]
     assert publishing.build_plan().pending_paths == []
 
 
@@ -362,7 +397,7 @@ def test_a_failure_half_way_stops_before_the_purge_and_a_rerun_finishes(
 ) -> None:
     publishing.publish()
     small_keys = put_variants(s3_client, s3_bucket, "small", ORIGINALS)
-    set_width("small", 100)
+    deactivate("small")
     Preset.objects.filter(name="large").update(expire_days=3)
     client = storage.client()
 

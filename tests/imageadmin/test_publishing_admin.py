@@ -86,10 +86,13 @@ def test_publish_page_shows_the_diff_before_anything_is_written(
 
     assert response.status_code == 200
     plan = response.context["plan"]
-    assert [p.change.name for p in plan.purges] == ["medium"]
+    assert plan.purges == []
+    assert [n.change.name for n in plan.new_urls] == ["medium"]
     html = response.content.decode()
     assert "preset medium" in html
     assert "width 300 → 240" in html
+    assert 'class="publish-new-urls-row" data-preset="medium"' in html
+    assert "old URLs redirect to the new ones" in html
     assert "lifecycle rule imageadmin-medium" in html
     assert "routing rule medium on 404" in html
     assert "302 https://api.example.com/default/resize?key=medium" in html
@@ -122,8 +125,9 @@ def test_publishing_from_the_admin_shows_each_step(
     for title in publishing.STEP_TITLES.values():
         assert title in page
     assert 'data-step="purge"' in page
-    assert "medium: 2 objects" in page
-    assert keys_in(s3_client, s3_bucket, "medium") == set()
+    # A changed preset gets new URLs: its objects stay (they expire), nothing is purged.
+    assert set(pub.changes["new_urls"][0]) >= {"preset", "old_token", "new_token"}
+    assert keys_in(s3_client, s3_bucket, "medium") != set()
     listing = padmin.get(PUBLICATIONS).content.decode()
     assert str(pub) in listing
 
@@ -187,8 +191,8 @@ def test_command_lists_each_step(s3_client: Any, s3_bucket: str) -> None:
     assert "[done] Read the live AWS state" in text
     assert "[done] Presets JSON: 1 changed (request " in text
     assert "[unchanged] Website routing rules" in text
-    assert "purge medium (changed: width 300 → 240): 2 objects in S3" in text
-    assert "[done] Purge stale variants: medium: 2 objects" in text
+    assert "new URLs medium (changed: width 300 → 240): token " in text
+    assert "[skipped] Purge stale variants" in text
     assert "[skipped] CloudFront invalidation" in text
     assert text.rstrip().endswith(f"Published ({Publication.objects.first()}).")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +31,14 @@ def test_two_routing_rules_per_preset_keep_the_preset_in_the_key() -> None:
     [
         ("small/originals/a.jpg", "default/resize?key=small/originals/a.jpg"),
         ("small.webp/originals/a.jpg", "default/resize?key=small.webp/originals/a.jpg"),
+        # Versioned heads start with `small.` too: the same two rules route them.
+        ("small.0a1b2c3d/originals/a.jpg", "default/resize?key=small.0a1b2c3d/originals/a.jpg"),
+        (
+            "small.0a1b2c3d@2x.avif/originals/a.jpg",
+            "default/resize?key=small.0a1b2c3d@2x.avif/originals/a.jpg",
+        ),
+        ("small.0a1b2c3d.auto/o/a.jpg", "default/resize?key=small.0a1b2c3d.auto/o/a.jpg"),
+        ("small@2x/originals/a.jpg", "default/resize?key=small@2x/originals/a.jpg"),
         # `small` also matches `small-2x/...`: the whole key still reaches the Lambda.
         ("small-2x/originals/a.jpg", "default/resize?key=small-2x/originals/a.jpg"),
     ],
@@ -104,6 +113,9 @@ def test_our_rules_never_expire_originals_or_the_config(rule: dict[str, Any], un
         ("small.webp/originals/a.jpg", "small"),
         ("small.avif/originals/a.jpg", "small"),
         ("small.gif/originals/a.jpg", None),  # not a key format
+        ("small.0a1b2c3d/originals/a.jpg", "small"),
+        ("small.0a1b2c3d@2x.webp/originals/a.jpg", "small"),
+        ("small.0A1B2C3D/originals/a.jpg", None),  # uppercase: not a token
         ("small", None),
         ("smallish/originals/a.jpg", "smallish"),
     ],
@@ -151,3 +163,87 @@ def test_website_items_report_changes_per_rule() -> None:
     ]
     assert diff.summarize(items) == "2 added, 1 changed, 2 removed"
     assert diff.website_items(want, want) == []
+
+
+DAY = timedelta(days=1)
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("history", "retired"),
+    [
+        # Nothing changed: nothing retired.
+        ([(T0, {"small": "aaaaaaaa"}), (T0 + DAY, {"small": "aaaaaaaa"})], []),
+        # A change retires the old token from the publication that replaced it.
+        (
+            [(T0, {"small": "aaaaaaaa"}), (T0 + DAY, {"small": "bbbbbbbb"})],
+            [("small", "aaaaaaaa", T0 + DAY)],
+        ),
+        # Two changes: both old tokens, newest first.
+        (
+            [
+                (T0, {"small": "aaaaaaaa"}),
+                (T0 + DAY, {"small": "bbbbbbbb"}),
+                (T0 + 2 * DAY, {"small": "cccccccc"}),
+            ],
+            [("small", "bbbbbbbb", T0 + 2 * DAY), ("small", "aaaaaaaa", T0 + DAY)],
+        ),
+        # An edit undone: the token is current again, so no rule may expire it.
+        (
+            [
+                (T0, {"small": "aaaaaaaa"}),
+                (T0 + DAY, {"small": "bbbbbbbb"}),
+                (T0 + 2 * DAY, {"small": "aaaaaaaa"}),
+            ],
+            [("small", "bbbbbbbb", T0 + 2 * DAY)],
+        ),
+        # A deleted preset is purged exactly: no rule.
+        ([(T0, {"small": "aaaaaaaa"}), (T0 + DAY, {"small": "bbbbbbbb"}), (T0 + 2 * DAY, {})], []),
+        # Older than days + 2: the objects have expired, the rule goes.
+        (
+            [(T0, {"small": "aaaaaaaa"}), (T0 + DAY, {"small": "bbbbbbbb"}),
+             (T0 + 34 * DAY, {"small": "bbbbbbbb"})],
+            [],
+        ),
+        (
+            [(T0, {"small": "aaaaaaaa"}), (T0 + DAY, {"small": "bbbbbbbb"}),
+             (T0 + 33 * DAY, {"small": "bbbbbbbb"})],
+            [("small", "aaaaaaaa", T0 + DAY)],
+        ),
+    ],
+)  # fmt: skip
+def test_retired_tokens(
+    history: list[tuple[datetime, dict[str, str]]], retired: list[tuple[str, str, datetime]]
+) -> None:
+    found = desired.retired_tokens(history, days=30)
+    assert [(r.name, r.token, r.since) for r in found] == retired
+
+
+def test_lifecycle_adds_a_rule_per_retired_token_within_s3s_limit() -> None:
+    foreign = [{"ID": f"other-{i}", "Filter": {"Prefix": f"x{i}/"}} for i in range(990)]
+    retired = [
+        desired.Retired("small", f"{i:08x}", T0 - i * DAY) for i in range(20)
+    ]  # newest first, as retired_tokens returns them
+
+    config = desired.lifecycle([("small", 30), ("medium", 30)], {"Rules": foreign}, retired, 7)
+
+    rules = config["Rules"]
+    assert len(rules) == desired.MAX_LIFECYCLE_RULES
+    ours = [r for r in rules if r["ID"].startswith("imageadmin-retired-")]
+    assert len(ours) == 1000 - 990 - 4  # the newest six retirements
+    assert ours[0] == {
+        "Expiration": {"Days": 7},
+        "ID": "imageadmin-retired-small-00000000",
+        "Filter": {"Prefix": "small.00000000"},
+        "Status": "Enabled",
+    }
+    protected = desired.protected_prefixes("originals", "_config/presets.json")
+    assert desired.unsafe_rules(rules, protected) == []
+
+
+def test_snapshot_tokens_read_v1_and_v2_documents_alike() -> None:
+    v1 = {"schema_version": 1, "presets": [{"name": "small", "width": 150}]}
+    v2 = {"schema_version": 2, "presets": [{"name": "small", "width": 150, "negotiate": True}]}
+    assert desired.snapshot_tokens(v1) == desired.snapshot_tokens(v2)
+    assert desired.snapshot_tokens({"schema_version": 9}) == {}
+    assert desired.snapshot_tokens(None) == {}

@@ -15,6 +15,7 @@ from imageadmin import aws, purging, storage, variants
 from imageadmin.models import Asset, JobStatus, Preset, Variant
 from tests.imageadmin.originals import keys_in, make_asset
 from tests.imageadmin.publish_data import configure, create_distribution, invalidated_paths
+from tests.imageadmin.versioned import head
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
@@ -56,9 +57,12 @@ def test_purging_an_asset_invalidates_exactly_its_variant_paths(
     with run_on_commit():
         job = variants.start_purge([first.pk])
     [paths] = invalidated_paths(s3_endpoint, distribution)
-    assert paths == paths_of(variants.variant_keys(list(presets), first.key))
-    assert len(paths) == len(presets) * 5  # the plain variant and four explicit formats
+    tokens = variants.known_tokens(list(presets))
+    assert paths == paths_of(variants.variant_keys(list(presets), first.key, tokens))
+    # The plain variant and four explicit formats: unversioned, and at the token in 1x and 2x.
+    assert len(paths) == len(presets) * (5 + 5 * 2)
     assert "/small.webp/originals/first.jpg" in paths
+    assert f"/{head('small', '.webp')}/originals/first.jpg" in paths
     assert not [p for p in paths if p.endswith(second.key)]
     assert "/originals/first.jpg" not in paths  # the original is never served
     job.refresh_from_db()
@@ -75,13 +79,15 @@ def test_purging_a_preset_of_all_assets_invalidates_the_listed_keys(
     two_assets: tuple[Asset, Asset],
     run_on_commit: Any,
 ) -> None:
-    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/orphan.jpg", Body=b"orphan")
+    s3_client.put_object(
+        Bucket=s3_bucket, Key=f"{head('small')}/originals/orphan.jpg", Body=b"orphan"
+    )
     before = {k for k in keys_in(s3_client, s3_bucket) if k.startswith(("small/", "small."))}
     with run_on_commit():
         job = variants.start_purge(preset_ids=[presets["small"].pk])
     [paths] = invalidated_paths(s3_endpoint, distribution)
     assert paths == paths_of(before)
-    assert "/small/originals/orphan.jpg" in paths
+    assert f"/{head('small')}/originals/orphan.jpg" in paths
     assert not [p for p in paths if not p.startswith(("/small/", "/small."))]
     job.refresh_from_db()
     assert (job.status, job.done) == (JobStatus.DONE, 1)
@@ -102,7 +108,7 @@ def test_a_preset_past_the_path_limit_is_invalidated_by_wildcards(
         name = prefix.rstrip("/")
         if prefix.endswith("/") and name in listed:
             for i in range(listed[name]):
-                yield storage.StoredObject(f"{name}/originals/{i}.jpg", 1, now)
+                yield storage.StoredObject(f"{head(name)}/originals/{i}.jpg", 1, now)
 
     monkeypatch.setattr(storage, "list_prefix", list_prefix)
     monkeypatch.setattr(storage, "delete_batch", lambda keys: "request-id")
@@ -194,7 +200,7 @@ def test_a_failed_batch_keeps_what_the_batches_before_it_deleted(
 
     monkeypatch.setattr(storage, "delete_batch", delete_batch)
     removal = purging.Removal()
-    doomed = [f"small/originals/{i}.jpg" for i in range(1500)] + ["originals/kept.jpg"]
+    doomed = [f"{head('small')}/originals/{i}.jpg" for i in range(1500)] + ["originals/kept.jpg"]
     with pytest.raises(aws.AwsUnavailable):
         removal.delete(doomed)
     assert (removal.deleted, removal.counts, removal.request_ids) == (
@@ -210,9 +216,7 @@ def test_originals_and_other_keys_are_deleted_but_never_invalidated(
 ) -> None:
     monkeypatch.setattr(storage, "delete_batch", lambda keys: "REQ-1")
     removal = purging.Removal()
-    assert (
-        removal.delete(["originals/a.jpg", "_config/presets.json", "small.webp/originals/a.jpg"])
-        == 3
-    )
+    variant = "small.0a1b2c3d@2x.webp/originals/a.jpg"
+    assert removal.delete(["originals/a.jpg", "_config/presets.json", variant]) == 3
     assert removal.counts == {"small": 1}
-    assert removal.paths() == (["/small.webp/originals/a.jpg"], False)
+    assert removal.paths() == ([f"/{variant}"], False)

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from imageadmin import aws, inventory, reconcile, tasks, variants
 from imageadmin.models import Job, JobStatus, ObjectMark, Preset, Variant, VariantStatus
-from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls
+from tests.imageadmin.originals import DEFAULT_WIDTHS, S3Calls, make_asset
+from tests.imageadmin.versioned import head
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
@@ -30,17 +31,19 @@ def test_sync_reconciles_rows_with_the_bucket(
     generated([made], [presets["small"].pk, presets["large"].pk])
     # The Lambda made these on request (no rows yet) ...
     put = {
-        "small/originals/lazy.jpg": b"a" * 111,
-        "small.webp/originals/lazy.jpg": b"b" * 222,
-        "medium.avif/originals/lazy.jpg": b"c" * 333,
-        "small/originals/nobody.jpg": b"d" * 44,  # no Asset: counted, left alone
+        f"{head('small')}/originals/lazy.jpg": b"a" * 111,
+        f"{head('small', '.webp')}/originals/lazy.jpg": b"b" * 222,
+        f"{head('medium', '.avif')}/originals/lazy.jpg": b"c" * 333,
+        f"{head('small')}/originals/nobody.jpg": b"d" * 44,  # no Asset: counted, left alone
         "small/notes.txt": b"e" * 5,  # not a variant key: ignored
     }
     for key, body in put.items():
         s3_client.put_object(Bucket=s3_bucket, Key=key, Body=body)
     # ... lifecycle expired this one, and this one was replaced with a new size.
-    s3_client.delete_object(Bucket=s3_bucket, Key="large/originals/made.jpg")
-    s3_client.put_object(Bucket=s3_bucket, Key="small/originals/made.jpg", Body=b"f" * 77)
+    s3_client.delete_object(Bucket=s3_bucket, Key=f"{head('large')}/originals/made.jpg")
+    s3_client.put_object(
+        Bucket=s3_bucket, Key=f"{head('small')}/originals/made.jpg", Body=b"f" * 77
+    )
     inactive = Preset.objects.create(name="old", width=10, active=False)
     Variant.objects.create(asset=made, preset=inactive, key="old/originals/made.jpg")
 
@@ -58,18 +61,18 @@ def test_sync_reconciles_rows_with_the_bucket(
 
     rows = {v.key: v for v in Variant.objects.all()}
     assert set(rows) == {
-        "small/originals/made.jpg",
-        "small/originals/lazy.jpg",
-        "small.webp/originals/lazy.jpg",
-        "medium.avif/originals/lazy.jpg",
+        f"{head('small')}/originals/made.jpg",
+        f"{head('small')}/originals/lazy.jpg",
+        f"{head('small', '.webp')}/originals/lazy.jpg",
+        f"{head('medium', '.avif')}/originals/lazy.jpg",
         "old/originals/made.jpg",  # inactive presets are not synced
     }
-    webp = rows["small.webp/originals/lazy.jpg"]
+    webp = rows[f"{head('small', '.webp')}/originals/lazy.jpg"]
     assert (webp.asset_id, webp.preset_id, webp.format) == (lazy.pk, presets["small"].pk, "webp")
     assert (webp.width, webp.height, webp.bytes) == (150, 75, 222)
     assert webp.status == VariantStatus.READY
-    assert rows["medium.avif/originals/lazy.jpg"].width == 300
-    assert rows["small/originals/made.jpg"].bytes == 77
+    assert rows[f"{head('medium', '.avif')}/originals/lazy.jpg"].width == 300
+    assert rows[f"{head('small')}/originals/made.jpg"].bytes == 77
 
     # A second run changes nothing and says so.
     result = reconcile.sync()
@@ -133,3 +136,25 @@ def test_a_sync_without_active_presets_still_prunes_marks() -> None:
     )
     reconcile.sync()
     assert not ObjectMark.objects.exists()
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_sync_records_tokens_and_counts_other_versions_as_stale(
+    s3_client: Any, s3_bucket: str, presets: dict[str, Preset]
+) -> None:
+    make_asset(s3_client, s3_bucket, "originals/s/a.jpg", (800, 600))
+    current = f"{head('medium')}/originals/s/a.jpg"
+    retired = "medium.0badc0de.webp/originals/s/a.jpg"
+    legacy = "medium/originals/s/a.jpg"
+    for key in (current, retired, legacy):
+        s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"x" * 10)
+    Variant.objects.all().delete()
+
+    reconcile.sync()
+
+    rows = {v.key: (v.token, v.status) for v in Variant.objects.filter(preset__name="medium")}
+    assert rows == {
+        current: (head("medium").split(".")[1], VariantStatus.READY),
+        retired: ("0badc0de", VariantStatus.STALE),
+        legacy: ("", VariantStatus.STALE),
+    }

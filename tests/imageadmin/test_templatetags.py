@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from imageadmin.models import Asset, Preset
 from imageadmin.templatetags import images
 from tests.imageadmin.originals import S3Calls
+from tests.imageadmin.versioned import head, publish_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -84,10 +85,10 @@ def render(source: str, **context: Any) -> str:
 def test_image_url_with_and_without_format(presets: dict[str, Preset]) -> None:
     a = asset()
     assert render('{% image_url a "small" %}', a=a) == (
-        f"{CDN}/small/originals/shop/red%20shoe.jpg"
+        f"{CDN}/{head('small')}/originals/shop/red%20shoe.jpg"
     )
     assert render('{% image_url a "thumb" "webp" %}', a=a) == (
-        f"{CDN}/thumb.webp/originals/shop/red%20shoe.jpg"
+        f"{CDN}/{head('thumb', '.webp')}/originals/shop/red%20shoe.jpg"
     )
     assert render('{% image_url a "small" %}', a=None) == ""
     with pytest.raises(TemplateSyntaxError, match="'gif' is not one of"):
@@ -99,11 +100,11 @@ def test_image_srcset_lists_aspect_keeping_presets_by_width(presets: dict[str, P
     out = render("{% image_srcset a %}", a=a)
     base = "originals/shop/red%20shoe.jpg"
     assert out == ", ".join(
-        f"{CDN}/{n}/{base} {w}w"
+        f"{CDN}/{head(n)}/{base} {w}w"
         for n, w in [("small", 150), ("medium", 300), ("large", 600), ("xlarge", 1200)]
     )
     avif = render('{% image_srcset a "avif" %}', a=a)
-    assert avif.split(", ")[0] == f"{CDN}/small.avif/{base} 150w"
+    assert avif.split(", ")[0] == f"{CDN}/{head('small', '.avif')}/{base} 150w"
     assert "thumb" not in out
     assert "retired" not in out
 
@@ -114,8 +115,9 @@ def test_srcset_without_upscaling_keeps_one_candidate_per_width(
     little = asset("originals/little.png", (400, 200))
     # medium is 300 wide; large and xlarge both stay at the original's 400: one candidate.
     assert images.srcset(little) == (
-        f"{CDN}/small/originals/little.png 150w, {CDN}/medium/originals/little.png 300w, "
-        f"{CDN}/large/originals/little.png 400w"
+        f"{CDN}/{head('small')}/originals/little.png 150w, "
+        f"{CDN}/{head('medium')}/originals/little.png 300w, "
+        f"{CDN}/{head('large')}/originals/little.png 400w"
     )
 
 
@@ -134,18 +136,20 @@ def test_picture_has_avif_and_webp_sources_and_a_sized_img(presets: dict[str, Pr
     assert avif == {
         "type": "image/avif",
         "srcset": ", ".join(
-            f"{CDN}/{n}.avif/{base} {w}w" for n, w in zip(names, widths, strict=True)
+            f"{CDN}/{head(n, '.avif')}/{base} {w}w" for n, w in zip(names, widths, strict=True)
         ),
         "sizes": sizes,
     }
     assert webp["type"] == "image/webp"
     assert webp["srcset"] == ", ".join(
-        f"{CDN}/{n}.webp/{base} {w}w" for n, w in zip(names, widths, strict=True)
+        f"{CDN}/{head(n, '.webp')}/{base} {w}w" for n, w in zip(names, widths, strict=True)
     )
     (img,) = parsed.all("img")
     assert img == {
-        "src": f"{CDN}/xlarge/{base}",
-        "srcset": ", ".join(f"{CDN}/{n}/{base} {w}w" for n, w in zip(names, widths, strict=True)),
+        "src": f"{CDN}/{head('xlarge')}/{base}",
+        "srcset": ", ".join(
+            f"{CDN}/{head(n)}/{base} {w}w" for n, w in zip(names, widths, strict=True)
+        ),
         "sizes": sizes,
         "width": "1200",
         "height": "900",
@@ -167,7 +171,7 @@ def test_picture_options_and_escaped_attributes(presets: dict[str, Preset]) -> N
     assert "<script>" not in html
     (img,) = Elements(html).all("img")
     assert (img["src"], img["width"], img["height"]) == (
-        f"{CDN}/medium/originals/tall.jpg",
+        f"{CDN}/{head('medium')}/originals/tall.jpg",
         "300",
         "900",
     )
@@ -191,7 +195,7 @@ def test_picture_of_nothing_is_empty(presets: dict[str, Preset]) -> None:
 
 
 @pytest.mark.parametrize(("n_assets", "n_presets"), [(1, 1), (3, 4), (12, 20)])
-def test_rendering_makes_one_query_however_many_images(
+def test_rendering_makes_two_queries_however_many_images(
     django_assert_num_queries: Any, n_assets: int, n_presets: int
 ) -> None:
     Preset.objects.all().delete()
@@ -204,7 +208,7 @@ def test_rendering_makes_one_query_however_many_images(
         '{% include "imageadmin_test_card.html" %}'
         "{% endfor %}"
     )
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the served tokens, then the presets
         html = template.render(Context({"assets": assets}))
     assert html.count("<picture>") == 2 * n_assets
     assert html.count(" 100w") == 7 * n_assets  # 2 srcsets per picture, 1 image_srcset
@@ -233,7 +237,7 @@ def test_python_helpers_for_admin_snippets(
     assert webp.endswith(".webp/originals/shop/red%20shoe.jpg 1200w")
     with CaptureQueriesContext(connection) as queries:
         images.srcset(a)
-    assert len(queries) == 1
+    assert len(queries) == 2  # the served tokens and the presets
 
 
 def test_tags_take_an_asset_id_looked_up_once_per_render(
@@ -244,12 +248,12 @@ def test_tags_take_an_asset_id_looked_up_once_per_render(
     source = (
         '{% image_url a "small" %}|{% image_srcset a %}|{% picture a %}|{% image_url a "medium" %}'
     )
-    with django_assert_num_queries(2):  # the asset, then the presets
+    with django_assert_num_queries(3):  # the asset, then the served tokens and the presets
         by_id = render(source, a=a.pk)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         by_instance = render(source, a=a)
     assert by_id == by_instance
-    assert by_id.startswith(f"{CDN}/small/originals/shop/red%20shoe.jpg|")
+    assert by_id.startswith(f"{CDN}/{head('small')}/originals/shop/red%20shoe.jpg|")
     assert render(source, a=str(a.pk)) == by_instance
 
 
@@ -264,3 +268,72 @@ def test_no_asset_or_an_unknown_id_renders_nothing(presets: dict[str, Preset], v
 def test_anything_else_is_a_template_error(presets: dict[str, Preset], value: Any) -> None:
     with pytest.raises(TemplateSyntaxError, match="asset"):
         render('{% image_url a "small" %}', a=value)
+
+
+def test_urls_carry_the_published_token_not_unpublished_edits(presets: dict[str, Preset]) -> None:
+    a = asset()
+    publish_snapshot()
+    published = render('{% image_url a "small" %}|{% image_srcset a %}', a=a)
+    Preset.objects.filter(name="small").update(width=200)  # saved, not published
+
+    assert render('{% image_url a "small" %}|{% image_srcset a %}', a=a) == published
+    assert "150w" in published
+
+    publish_snapshot()
+    changed = render('{% image_url a "small" %}|{% image_srcset a %}', a=a)
+    assert changed.split("|")[0] != published.split("|")[0]  # a new URL for new pixels
+    assert f"{CDN}/{head('small')}/originals/shop/red%20shoe.jpg 200w" in changed
+    assert render('{% image_url a "medium" %}', a=a) in published  # unchanged preset, same URL
+
+
+def test_a_negotiating_preset_hands_out_auto_urls(presets: dict[str, Preset]) -> None:
+    Preset.objects.filter(name="small").update(negotiate=True)
+    a = asset()
+    # Negotiation is part of what is served: not before it is published.
+    assert ".auto/" not in render('{% image_url a "small" %}', a=a)
+    publish_snapshot()
+    base = "originals/shop/red%20shoe.jpg"
+    assert render('{% image_url a "small" %}', a=a) == f"{CDN}/{head('small', '.auto')}/{base}"
+    assert (
+        render('{% image_url a "small" "webp" %}', a=a) == f"{CDN}/{head('small', '.webp')}/{base}"
+    )
+    # The token is the same with or without negotiation: it does not change the pixels.
+    assert head("small") == f"small.{token_without_negotiation()}"
+
+
+def token_without_negotiation() -> str:
+    from resizer_lambda.presets import Preset as Spec
+    from resizer_lambda.presets import output_token
+
+    return output_token(Spec("small", 150))
+
+
+def test_fixed_size_presets_get_density_descriptors(presets: dict[str, Preset]) -> None:
+    a = asset()
+    base = "originals/shop/red%20shoe.jpg"
+    one, two = f"{CDN}/{head('thumb')}/{base}", f"{CDN}/{head('thumb', '@2x')}/{base}"
+    assert render('{% image_srcset a preset="thumb" %}', a=a) == f"{one} 1x, {two} 2x"
+    assert render('{% image_srcset a "webp" preset="thumb" %}', a=a) == (
+        f"{CDN}/{head('thumb', '.webp')}/{base} 1x, {CDN}/{head('thumb', '@2x.webp')}/{base} 2x"
+    )
+    # An inside preset keeps the width descriptors of every aspect-keeping preset.
+    assert render('{% image_srcset a preset="small" %}', a=a) == render("{% image_srcset a %}", a=a)
+
+    parsed = Elements(render('{% picture a preset="thumb" alt="x" %}', a=a))
+    avif, webp = parsed.all("source")
+    assert avif == {
+        "type": "image/avif",
+        "srcset": f"{CDN}/{head('thumb', '.avif')}/{base} 1x, "
+        f"{CDN}/{head('thumb', '@2x.avif')}/{base} 2x",
+    }
+    assert webp["srcset"].endswith(f"{CDN}/{head('thumb', '@2x.webp')}/{base} 2x")
+    (img,) = parsed.all("img")
+    assert (img["src"], img["srcset"], img["width"], img["height"]) == (
+        one,
+        f"{one} 1x, {two} 2x",
+        "80",
+        "80",
+    )
+    assert "sizes" not in img
+    with pytest.raises(TemplateSyntaxError, match="no active preset called 'nope'"):
+        render('{% picture a preset="nope" %}', a=a)

@@ -19,6 +19,7 @@ from tests.imageadmin.originals import (
     image_bytes,
     keys_in,
 )
+from tests.imageadmin.versioned import head, publish_snapshot
 from tests.resizer.images import scan_bomb
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
@@ -35,7 +36,7 @@ def test_generate_writes_every_active_preset_and_records_rows(
     assert (job.kind, job.status, job.total, job.done, job.failed) == ("generate", "done", 1, 1, 0)
 
     for name, width in DEFAULT_WIDTHS.items():
-        key = f"{name}/originals/shop/cat.jpg"
+        key = f"{head(name)}/originals/shop/cat.jpg"
         im, response = fetch_image(s3_client, s3_bucket, key)
         assert im.format == "JPEG"
         assert im.size == (width, round(width * 1000 / 1600))
@@ -72,9 +73,9 @@ def test_generate_chosen_presets_formats_and_fits(
     job = generated([asset], [thumb.pk, card.pk])
     assert job.status == JobStatus.DONE
 
-    im, response = fetch_image(s3_client, s3_bucket, "thumb/originals/wide.png")
+    im, response = fetch_image(s3_client, s3_bucket, f"{head('thumb')}/originals/wide.png")
     assert (im.format, im.size, response["ContentType"]) == ("WEBP", (100, 100), "image/webp")
-    im, response = fetch_image(s3_client, s3_bucket, "card/originals/wide.png")
+    im, response = fetch_image(s3_client, s3_bucket, f"{head('card')}/originals/wide.png")
     assert (im.format, im.size, response["ContentType"]) == ("PNG", (400, 300), "image/png")
     assert keys_in(s3_client, s3_bucket, "skipped/") == set()
     assert set(Variant.objects.values_list("preset__name", flat=True)) == {"thumb", "card"}
@@ -87,18 +88,34 @@ def test_generate_again_refreshes_stale_rows(
     s3_client: Any,
     s3_bucket: str,
     presets: dict[str, Preset],
+    run_on_commit: Any,
 ) -> None:
     asset = stored_asset("originals/again.jpg", (1000, 1000))
     generated([asset])
     assert variants.mark_stale(presets["small"]) == 1
     assert variants.mark_stale(presets["small"]) == 0  # already stale
-    assert Variant.objects.get(key="small/originals/again.jpg").status == VariantStatus.STALE
+    assert (
+        Variant.objects.get(key=f"{head('small')}/originals/again.jpg").status
+        == VariantStatus.STALE
+    )
+    old_key = f"{head('small')}/originals/again.jpg"
     Preset.objects.filter(pk=presets["small"].pk).update(width=100)
-    generated([asset], [presets["small"].pk])
-    row = Variant.objects.get(key="small/originals/again.jpg")
-    assert (row.status, row.width, row.height) == (VariantStatus.READY, 100, 100)
+    with run_on_commit():  # saved, not published: generating makes what the Lambda serves
+        variants.start_generate([asset.pk], preset_ids=[presets["small"].pk])
+    assert fetch_image(s3_client, s3_bucket, old_key)[0].size == (150, 150)
+    publish_snapshot()
+    with run_on_commit():  # published: a new token, a new key with the new size
+        variants.start_generate([asset.pk], preset_ids=[presets["small"].pk])
+    row = Variant.objects.get(key=f"{head('small')}/originals/again.jpg")
+    assert row.key != old_key
+    assert (row.status, row.token, row.width, row.height) == (
+        VariantStatus.READY,
+        head("small").split(".")[1],
+        100,
+        100,
+    )
     assert fetch_image(s3_client, s3_bucket, row.key)[0].size == (100, 100)
-    assert Variant.objects.count() == len(DEFAULT_WIDTHS)
+    assert Variant.objects.count() == len(DEFAULT_WIDTHS) + 1  # the old one until it expires
 
 
 def test_broken_original_fails_the_job_and_writes_nothing(
@@ -115,7 +132,7 @@ def test_broken_original_fails_the_job_and_writes_nothing(
     assert job.percent == 100
     written = keys_in(s3_client, s3_bucket)
     assert not {k for k in written if k.endswith("broken.jpg") and not k.startswith("originals/")}
-    assert {f"{n}/originals/good.jpg" for n in DEFAULT_WIDTHS} <= written
+    assert {f"{head(n)}/originals/good.jpg" for n in DEFAULT_WIDTHS} <= written
     assert not Variant.objects.filter(asset=broken).exists()
 
 
@@ -216,7 +233,7 @@ def two_assets(
     generated([first, second])
     # Explicit-format variants the Lambda made on request (no rows yet).
     for asset in (first, second):
-        for key in (f"small.webp/{asset.key}", f"large.avif/{asset.key}"):
+        for key in (asset.variant_key("small", "webp"), asset.variant_key("large", "avif")):
             s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"variant")
     return first, second
 
@@ -232,8 +249,11 @@ def test_purge_removes_one_assets_objects_and_rows(
     left = keys_in(s3_client, s3_bucket)
     assert not {k for k in left if k.endswith("first.jpg") and not k.startswith("originals/")}
     assert "originals/first.jpg" in left
-    assert {f"{n}/originals/second.jpg" for n in DEFAULT_WIDTHS} <= left
-    assert {"small.webp/originals/second.jpg", "large.avif/originals/second.jpg"} <= left
+    assert {f"{head(n)}/originals/second.jpg" for n in DEFAULT_WIDTHS} <= left
+    assert {
+        f"{head('small', '.webp')}/originals/second.jpg",
+        f"{head('large', '.avif')}/originals/second.jpg",
+    } <= left
     assert not Variant.objects.filter(asset=first).exists()
     assert Variant.objects.filter(asset=second).count() == len(DEFAULT_WIDTHS)
 
@@ -249,9 +269,12 @@ def test_purge_chosen_presets_only(
     with run_on_commit():
         variants.start_purge([first.pk], preset_ids=[presets["small"].pk])
     left = keys_in(s3_client, s3_bucket)
-    assert "small/originals/first.jpg" not in left
-    assert "small.webp/originals/first.jpg" not in left
-    assert {"medium/originals/first.jpg", "large.avif/originals/first.jpg"} <= left
+    assert f"{head('small')}/originals/first.jpg" not in left
+    assert f"{head('small', '.webp')}/originals/first.jpg" not in left
+    assert {
+        f"{head('medium')}/originals/first.jpg",
+        f"{head('large', '.avif')}/originals/first.jpg",
+    } <= left
     assert set(Variant.objects.filter(asset=first).values_list("preset__name", flat=True)) == {
         "medium",
         "large",
@@ -266,14 +289,19 @@ def test_purge_all_assets_of_a_preset_lists_its_prefixes(
     two_assets: tuple[Asset, Asset],
     run_on_commit: Any,
 ) -> None:
-    s3_client.put_object(Bucket=s3_bucket, Key="large/originals/gone.jpg", Body=b"orphan")
+    s3_client.put_object(
+        Bucket=s3_bucket, Key=f"{head('large')}/originals/gone.jpg", Body=b"orphan"
+    )
     with run_on_commit():
         job = variants.start_purge(preset_ids=[presets["large"].pk])
     job.refresh_from_db()
     assert (job.status, job.total, job.done) == (JobStatus.DONE, 1, 1)
     left = keys_in(s3_client, s3_bucket)
     assert not {k for k in left if k.startswith(("large/", "large."))}
-    assert {"xlarge/originals/first.jpg", "small.webp/originals/second.jpg"} <= left
+    assert {
+        f"{head('xlarge')}/originals/first.jpg",
+        f"{head('small', '.webp')}/originals/second.jpg",
+    } <= left
     assert not Variant.objects.filter(preset=presets["large"]).exists()
     assert Variant.objects.count() == 2 * (len(DEFAULT_WIDTHS) - 1)
 

@@ -22,9 +22,12 @@ from imageadmin.publishing import desired
 from localaws import edge as edge_module
 from localaws.config import create_distribution
 from localaws.edge import Edge, EdgeConfig, serve_in_thread
-from resizer_lambda.presets import DEFAULT_CONFIG
+from resizer_lambda.presets import DEFAULT_CONFIG, output_token
 
 ORIGINAL = "originals/2026/11/pier-ab12cd.jpg"
+# The heads the Lambda renders: the default presets at their output tokens.
+TOKENS = {p.name: output_token(p) for p in DEFAULT_CONFIG.presets}
+SMALL, MEDIUM = f"small.{TOKENS['small']}", f"medium.{TOKENS['medium']}"
 YEAR = "public, max-age=31536000, immutable"
 
 
@@ -118,26 +121,26 @@ def running(s3_endpoint: str, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_a_missing_variant_is_made_through_307_and_301_then_cached(running: Running) -> None:
-    first = running.request(f"/small/{ORIGINAL}")
+    first = running.request(f"/{SMALL}/{ORIGINAL}")
     assert first.status == 307
-    assert first.location == f"{running.url}/default/resize?key=small/{ORIGINAL}"
+    assert first.location == f"{running.url}/default/resize?key={SMALL}/{ORIGINAL}"
     assert first.headers["X-Cache"] == "Miss from edge"
     assert "Cache-Control" not in first.headers
 
     made = running.request(first.location.removeprefix(running.url))
     assert made.status == 301
-    assert made.location == f"{running.url}/small/{ORIGINAL}"
+    assert made.location == f"{running.url}/{SMALL}/{ORIGINAL}"
     assert made.headers["Cache-Control"] == "no-store"
     assert "X-Cache" not in made.headers  # API Gateway, not CloudFront
 
-    served = running.request(f"/small/{ORIGINAL}")
+    served = running.request(f"/{SMALL}/{ORIGINAL}")
     assert (served.status, served.headers["Content-Type"]) == (200, "image/jpeg")
     assert served.headers["Cache-Control"] == YEAR
     assert served.headers["X-Cache"] == "Miss from edge"
     assert served.headers["Last-Modified"].endswith("GMT")
     assert width_of(served.body) == 150
 
-    again = running.request(f"/small/{ORIGINAL}")
+    again = running.request(f"/{SMALL}/{ORIGINAL}")
     assert (again.status, again.headers["X-Cache"]) == (200, "Hit from edge")
     assert again.body == served.body
     assert int(again.headers["Age"]) >= 0
@@ -146,12 +149,12 @@ def test_a_missing_variant_is_made_through_307_and_301_then_cached(running: Runn
 
 
 def test_head_requests(running: Running) -> None:
-    made = running.request(f"/default/resize?key=medium/{ORIGINAL}", "HEAD")
+    made = running.request(f"/default/resize?key={MEDIUM}/{ORIGINAL}", "HEAD")
     assert (made.status, made.body) == (301, b"")
-    head = running.request(f"/medium/{ORIGINAL}", "HEAD")
+    head = running.request(f"/{MEDIUM}/{ORIGINAL}", "HEAD")
     assert (head.status, head.body) == (200, b"")
     assert int(head.headers["Content-Length"]) > 0
-    assert running.request(f"/medium/{ORIGINAL}").headers["X-Cache"] == "Hit from edge"
+    assert running.request(f"/{MEDIUM}/{ORIGINAL}").headers["X-Cache"] == "Hit from edge"
 
 
 @pytest.mark.parametrize("path", [f"/{ORIGINAL}", "/_config/presets.json", "/_config/nothing"])
@@ -170,7 +173,9 @@ def test_a_key_no_rule_covers_answers_403_or_404_when_listable(running: Running)
         reply = Running(edge, "", server.server_port, "", None, None).request("/unknown/x.jpg")
         assert (reply.status, b"NoSuchKey" in reply.body) == (404, True)
         # With 404 for missing keys, the rules for 404 still send variants to the API.
-        reply = Running(edge, "", server.server_port, "", None, None).request(f"/small/{ORIGINAL}")
+        reply = Running(edge, "", server.server_port, "", None, None).request(
+            f"/{SMALL}/{ORIGINAL}"
+        )
         assert reply.status == 307
     finally:
         server.shutdown()
@@ -202,17 +207,20 @@ def test_objects_are_cached_by_their_cache_control(
 
 
 def test_invalidations_make_the_edge_forget(running: Running) -> None:
-    running.s3.put_object(Bucket=running.bucket, Key=f"small/{ORIGINAL}", Body=jpeg(150, 112),
+    running.s3.put_object(Bucket=running.bucket, Key=f"{SMALL}/{ORIGINAL}", Body=jpeg(150, 112),
                           ContentType="image/jpeg", CacheControl=YEAR)  # fmt: skip
-    assert running.request(f"/small/{ORIGINAL}").headers["X-Cache"] == "Miss from edge"
-    assert running.request(f"/small/{ORIGINAL}").headers["X-Cache"] == "Hit from edge"
+    assert running.request(f"/{SMALL}/{ORIGINAL}").headers["X-Cache"] == "Miss from edge"
+    assert running.request(f"/{SMALL}/{ORIGINAL}").headers["X-Cache"] == "Hit from edge"
     running.cloudfront.create_invalidation(
         DistributionId=running.edge.config.distribution_id,
-        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/small/*"]}, "CallerReference": "1"},
+        InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": [f"/{SMALL}/*"]},
+            "CallerReference": "1",
+        },
     )
-    assert running.request(f"/small/{ORIGINAL}").headers["X-Cache"] == "Miss from edge"
+    assert running.request(f"/{SMALL}/{ORIGINAL}").headers["X-Cache"] == "Miss from edge"
     assert running.edge.stats["invalidations"] == 1
-    assert running.request(f"/small/{ORIGINAL}").headers["X-Cache"] == "Hit from edge"
+    assert running.request(f"/{SMALL}/{ORIGINAL}").headers["X-Cache"] == "Hit from edge"
 
 
 def test_the_website_configuration_is_reread_after_its_ttl(running: Running) -> None:
@@ -228,16 +236,16 @@ def test_the_website_configuration_is_reread_after_its_ttl(running: Running) -> 
     edge, server = start(config, free_port(), clock=clock)
     client = Running(edge, "", server.server_port, "", None, None)
     try:
-        assert b"NoSuchWebsiteConfiguration" in client.request(f"/small/{ORIGINAL}").body
+        assert b"NoSuchWebsiteConfiguration" in client.request(f"/{SMALL}/{ORIGINAL}").body
         target = desired.ApiTarget("api.test", "default/resize", "https")
         running.s3.put_bucket_website(
             Bucket=running.bucket, WebsiteConfiguration=desired.website(["small"], target, None)
         )
         clock.now += 11  # past the website TTL and the 10 s the error was cached
-        reply = client.request(f"/small/{ORIGINAL}")
+        reply = client.request(f"/{SMALL}/{ORIGINAL}")
         assert (reply.status, reply.location) == (
             307,
-            f"https://api.test/default/resize?key=small/{ORIGINAL}",
+            f"https://api.test/default/resize?key={SMALL}/{ORIGINAL}",
         )
         assert edge.stats["website_reads"] == 2
     finally:
@@ -245,9 +253,9 @@ def test_the_website_configuration_is_reread_after_its_ttl(running: Running) -> 
 
 
 def test_only_get_and_head(running: Running) -> None:
-    refused = running.request(f"/small/{ORIGINAL}", "POST")
+    refused = running.request(f"/{SMALL}/{ORIGINAL}", "POST")
     assert (refused.status, refused.headers["X-Cache"]) == (403, "Error from edge")
-    api = running.request(f"/default/resize?key=small/{ORIGINAL}", "DELETE")
+    api = running.request(f"/default/resize?key={SMALL}/{ORIGINAL}", "DELETE")
     assert (api.status, json.loads(api.body)) == (403, {"message": "Missing Authentication Token"})
 
 
@@ -256,10 +264,10 @@ def test_only_get_and_head(running: Running) -> None:
     [
         ("", 400, "bad_key"),
         ("key=huge/originals/x.jpg", 404, "unknown_preset"),
-        ("key=small/originals/nothing.jpg", 404, "original_not_found"),
-        ("key=small/_config/presets.json", 400, "bad_key"),
+        (f"key={SMALL}/originals/nothing.jpg", 404, "original_not_found"),
+        (f"key={SMALL}/_config/presets.json", 400, "bad_key"),
         # API Gateway turns + into a space: the key names another original.
-        ("key=small/originals/2026/11/pier+ab12cd.jpg", 404, "original_not_found"),
+        (f"key={SMALL}/originals/2026/11/pier+ab12cd.jpg", 404, "original_not_found"),
     ],
 )
 def test_the_lambdas_errors_reach_the_viewer(
@@ -274,23 +282,25 @@ def test_the_lambdas_errors_reach_the_viewer(
 def test_a_plus_in_a_key_survives_the_redirects(running: Running) -> None:
     key = "originals/2026/11/a+b.jpg"
     running.s3.put_object(Bucket=running.bucket, Key=key, Body=jpeg(), ContentType="image/jpeg")
-    first = running.request("/small/originals/2026/11/a+b.jpg")
-    assert first.location == f"{running.url}/default/resize?key=small/originals/2026/11/a%2Bb.jpg"
+    first = running.request(f"/{SMALL}/originals/2026/11/a+b.jpg")
+    assert first.location == f"{running.url}/default/resize?key={SMALL}/originals/2026/11/a%2Bb.jpg"
     made = running.request(first.location.removeprefix(running.url))
-    assert made.location == f"{running.url}/small/originals/2026/11/a%2Bb.jpg"
+    assert made.location == f"{running.url}/{SMALL}/originals/2026/11/a%2Bb.jpg"
     assert running.request(made.location.removeprefix(running.url)).status == 200
 
 
 def test_a_key_ending_in_a_space_survives_the_redirects(running: Running) -> None:
     key = "originals/2026/11/pier.jpg "  # legal in S3; a different object from "pier.jpg"
     running.s3.put_object(Bucket=running.bucket, Key=key, Body=jpeg(), ContentType="image/jpeg")
-    first = running.request("/small/originals/2026/11/pier.jpg%20")
-    assert first.location == f"{running.url}/default/resize?key=small/originals/2026/11/pier.jpg%20"
+    first = running.request(f"/{SMALL}/originals/2026/11/pier.jpg%20")
+    assert (
+        first.location == f"{running.url}/default/resize?key={SMALL}/originals/2026/11/pier.jpg%20"
+    )
     made = running.request(first.location.removeprefix(running.url))
-    assert made.location == f"{running.url}/small/originals/2026/11/pier.jpg%20"
+    assert made.location == f"{running.url}/{SMALL}/originals/2026/11/pier.jpg%20"
     served = running.request(made.location.removeprefix(running.url))
     assert (served.status, width_of(served.body)) == (200, 150)
-    stored = running.s3.head_object(Bucket=running.bucket, Key=f"small/{key}")
+    stored = running.s3.head_object(Bucket=running.bucket, Key=f"{SMALL}/{key}")
     assert stored["ContentType"] == "image/jpeg"
 
 
@@ -300,10 +310,10 @@ def test_an_mpo_original_is_served_as_a_jpeg(running: Running) -> None:
     first.save(buf, "MPO", save_all=True, append_images=[second])
     key = "originals/2026/11/IMG_0001.MPO"
     running.s3.put_object(Bucket=running.bucket, Key=key, Body=buf.getvalue())
-    first_hop = running.request(f"/small/{key}")
+    first_hop = running.request(f"/{SMALL}/{key}")
     made = running.request(str(first_hop.location).removeprefix(running.url))
     assert made.status == 301
-    served = running.request(f"/small/{key}")
+    served = running.request(f"/{SMALL}/{key}")
     assert (served.status, served.headers["Content-Type"]) == (200, "image/jpeg")
     with Image.open(io.BytesIO(served.body)) as image:
         assert (image.format, image.width, getattr(image, "n_frames", 1)) == ("JPEG", 150, 1)
@@ -314,7 +324,7 @@ def test_a_bad_lambda_environment_is_a_config_error(running: Running) -> None:
     edge, server = start(broken, free_port())
     try:
         reply = Running(edge, "", server.server_port, "", None, None).request(
-            f"/default/resize?key=small/{ORIGINAL}"
+            f"/default/resize?key={SMALL}/{ORIGINAL}"
         )
         assert (reply.status, json.loads(reply.body)["code"]) == (500, "config_error")
     finally:
@@ -326,7 +336,7 @@ def test_a_crashing_function_is_a_502(running: Running, monkeypatch: pytest.Monk
         raise RuntimeError("boom")
 
     monkeypatch.setattr(edge_module.handler, "handle_event", crash)
-    reply = running.request(f"/default/resize?key=small/{ORIGINAL}")
+    reply = running.request(f"/default/resize?key={SMALL}/{ORIGINAL}")
     assert (reply.status, json.loads(reply.body)) == (502, {"message": "Internal server error"})
 
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from resizer_lambda import handler
+from resizer_lambda.presets import DEFAULT_PRESETS, Preset, output_token
 from tests.resizer.fakes import FakeContext, make_event
 
 CDN_URL = "https://cdn.example.com"
@@ -128,3 +129,13 @@ def list_keys(s3_client: Any) -> Callable[[str], list[str]]:
         return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
 
     return keys
+
+
+def head(name: str) -> str:
+    """Return `<name>.<token>`: the head the Lambda renders for a preset of the defaults or `thumb`.
+
+    `thumb` is the 64x64 WebP cover preset the handler tests publish beside `small`.
+    """
+    known = {p.name: p for p in DEFAULT_PRESETS}
+    known["thumb"] = Preset("thumb", 64, 64, fit="cover", format="webp")
+    return f"{name}.{output_token(known[name])}"

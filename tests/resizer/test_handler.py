@@ -21,11 +21,13 @@ import pytest
 from PIL import Image
 
 from resizer_lambda import handler, s3
-from resizer_lambda.presets import DEFAULT_CACHE_CONTROL
-from tests.resizer.conftest import CDN_URL, Invoke, image_bytes
+from resizer_lambda.presets import DEFAULT_CACHE_CONTROL, Preset, output_token
+from tests.resizer.conftest import CDN_URL, Invoke, head, image_bytes
 from tests.resizer.fakes import EVENT_KINDS, FakeContext, fake_s3, make_event
 
 ListKeys = Callable[[str], list[str]]
+# The heads the Lambda renders: each preset at its current output token.
+SMALL, MEDIUM, THUMB = head("small"), head("medium"), head("thumb")
 ORIGINAL = "originals/photo.jpg"
 
 
@@ -81,16 +83,16 @@ def assert_error(result: Any, status: int, code: str, fragment: str) -> None:
 def test_round_trip_renders_stores_and_redirects(
     kind: str, original: str, invoke: Invoke, s3_client: Any, list_keys: ListKeys
 ) -> None:
-    result = invoke(f"small/{ORIGINAL}", kind=kind)
+    result = invoke(f"{SMALL}/{ORIGINAL}", kind=kind)
 
     assert result.status == 301
-    assert result.headers["Location"] == f"{CDN_URL}/small/{ORIGINAL}"
+    assert result.headers["Location"] == f"{CDN_URL}/{SMALL}/{ORIGINAL}"
     assert result.response["body"] == ""
-    obj, im = fetch(s3_client, original, f"small/{ORIGINAL}")
+    obj, im = fetch(s3_client, original, f"{SMALL}/{ORIGINAL}")
     assert (im.format, im.size) == ("JPEG", (150, 75))
     assert obj["ContentType"] == "image/jpeg"
     assert obj["CacheControl"] == DEFAULT_CACHE_CONTROL
-    assert list_keys(original) == [ORIGINAL, f"small/{ORIGINAL}"]
+    assert list_keys(original) == [ORIGINAL, f"{SMALL}/{ORIGINAL}"]
     assert result.log["existed"] is False
 
 
@@ -101,7 +103,7 @@ def test_round_trip_renders_stores_and_redirects(
 def test_format_suffix_sets_format_and_content_type(
     fmt: str, pil_format: str, content_type: str, original: str, invoke: Invoke, s3_client: Any
 ) -> None:
-    key = f"small.{fmt}/{ORIGINAL}"
+    key = f"{SMALL}.{fmt}/{ORIGINAL}"
     result = invoke(key)
 
     assert result.status == 301
@@ -112,7 +114,7 @@ def test_format_suffix_sets_format_and_content_type(
 
 
 def test_second_request_skips_rendering(original: str, invoke: Invoke, s3_client: Any) -> None:
-    key = f"small/{ORIGINAL}"
+    key = f"{SMALL}/{ORIGINAL}"
     first = invoke(key)
     before = s3_client.head_object(Bucket=original, Key=key)
     second = invoke(key)
@@ -131,7 +133,7 @@ def test_variant_written_by_a_racing_request_is_left_alone(
     original: str, invoke: Invoke, s3_client: Any
 ) -> None:
     # Another container won the race: its object (here a recognisable marker) must survive.
-    key = f"small/{ORIGINAL}"
+    key = f"{SMALL}/{ORIGINAL}"
     marker = s3_client.put_object(Bucket=original, Key=key, Body=image_bytes(150, 75))
 
     result = invoke(key)
@@ -162,7 +164,7 @@ def test_awkward_keys_round_trip_exactly(
     list_keys: ListKeys,
 ) -> None:
     s3_client.put_object(Bucket=lambda_env, Key=source, Body=image_bytes(400, 200))
-    key = f"small/{source}"
+    key = f"{SMALL}/{source}"
 
     result = invoke(key, kind=kind)
 
@@ -183,7 +185,7 @@ def test_non_nfc_key_is_a_different_object_from_its_nfc_twin(
     assert unicodedata.normalize("NFC", decomposed) != decomposed
     s3_client.put_object(Bucket=lambda_env, Key=decomposed, Body=image_bytes(400, 200))
 
-    result = invoke(f"small/{unicodedata.normalize('NFC', decomposed)}")
+    result = invoke(f"{SMALL}/{unicodedata.normalize('NFC', decomposed)}")
 
     assert_error(result, 404, "original_not_found", "caf")
 
@@ -192,11 +194,11 @@ def test_non_nfc_key_is_a_different_object_from_its_nfc_twin(
 def test_head_renders_and_redirects_without_body(
     kind: str, original: str, invoke: Invoke, list_keys: ListKeys
 ) -> None:
-    result = invoke(f"small/{ORIGINAL}", kind=kind, method="HEAD")
+    result = invoke(f"{SMALL}/{ORIGINAL}", kind=kind, method="HEAD")
 
     assert result.status == 301
     assert result.response["body"] == ""
-    assert f"small/{ORIGINAL}" in list_keys(original)
+    assert f"{SMALL}/{ORIGINAL}" in list_keys(original)
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -207,9 +209,9 @@ def test_redirect_code_is_configurable(
     code: int, original: str, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REDIRECT_CODE", str(code))
-    result = invoke(f"small/{ORIGINAL}")
+    result = invoke(f"{SMALL}/{ORIGINAL}")
     assert result.status == code
-    assert result.headers["Location"] == f"{CDN_URL}/small/{ORIGINAL}"
+    assert result.headers["Location"] == f"{CDN_URL}/{SMALL}/{ORIGINAL}"
 
 
 @pytest.mark.parametrize(
@@ -242,7 +244,7 @@ def test_bad_environment_is_a_config_error_naming_the_variable(
         else:
             monkeypatch.setenv(name, value)
 
-    result = invoke(f"small/{ORIGINAL}")
+    result = invoke(f"{SMALL}/{ORIGINAL}")
 
     assert_error(result, 500, "config_error", fragment)
     assert result.log["level"] == "error"
@@ -253,9 +255,9 @@ def test_config_error_is_retried_on_the_next_request(
     original: str, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REDIRECT_CODE", "200")
-    assert invoke(f"small/{ORIGINAL}").status == 500
+    assert invoke(f"{SMALL}/{ORIGINAL}").status == 500
     monkeypatch.setenv("REDIRECT_CODE", "302")
-    assert invoke(f"small/{ORIGINAL}").status == 302  # a broken container is not cached
+    assert invoke(f"{SMALL}/{ORIGINAL}").status == 302  # a broken container is not cached
 
 
 # --- direct responses ------------------------------------------------------------------------
@@ -278,7 +280,7 @@ def decoded_image(result: Any) -> Image.Image:
 def test_direct_mode_returns_the_image(
     kind: str, direct: str, invoke: Invoke, list_keys: ListKeys
 ) -> None:
-    result = invoke(f"small.webp/{ORIGINAL}", kind=kind)
+    result = invoke(f"{SMALL}.webp/{ORIGINAL}", kind=kind)
 
     assert result.status == 200
     assert result.headers["Content-Type"] == "image/webp"
@@ -286,16 +288,16 @@ def test_direct_mode_returns_the_image(
     im = decoded_image(result)
     assert (im.format, im.size) == ("WEBP", (150, 75))
     assert result.headers["Content-Length"] == str(len(base64.b64decode(result.response["body"])))
-    assert f"small.webp/{ORIGINAL}" in list_keys(direct)  # stored for the CDN as well
+    assert f"{SMALL}.webp/{ORIGINAL}" in list_keys(direct)  # stored for the CDN as well
 
 
 def test_direct_mode_serves_an_existing_variant_from_s3(
     direct: str, invoke: Invoke, s3_client: Any
 ) -> None:
-    invoke(f"small/{ORIGINAL}")
-    stored = s3_client.get_object(Bucket=direct, Key=f"small/{ORIGINAL}")["Body"].read()
+    invoke(f"{SMALL}/{ORIGINAL}")
+    stored = s3_client.get_object(Bucket=direct, Key=f"{SMALL}/{ORIGINAL}")["Body"].read()
 
-    result = invoke(f"small/{ORIGINAL}")
+    result = invoke(f"{SMALL}/{ORIGINAL}")
 
     assert result.status == 200
     assert result.log["existed"] is True
@@ -308,15 +310,15 @@ def test_direct_mode_falls_back_to_redirect_over_the_payload_limit(
 ) -> None:
     monkeypatch.setattr(handler, "DIRECT_RAW_LIMIT", 1000)  # a 150 px JPEG is larger
 
-    rendered = invoke(f"small/{ORIGINAL}")
-    existing = invoke(f"small/{ORIGINAL}")
+    rendered = invoke(f"{SMALL}/{ORIGINAL}")
+    existing = invoke(f"{SMALL}/{ORIGINAL}")
 
     for result in (rendered, existing):
         assert result.status == 301
-        assert result.headers["Location"] == f"{CDN_URL}/small/{ORIGINAL}"
+        assert result.headers["Location"] == f"{CDN_URL}/{SMALL}/{ORIGINAL}"
         assert result.response["body"] == ""
     assert rendered.log["bytes_out"] > 1000
-    assert f"small/{ORIGINAL}" in list_keys(direct)
+    assert f"{SMALL}/{ORIGINAL}" in list_keys(direct)
 
 
 def test_direct_limits_fit_lambdas_six_megabyte_response() -> None:
@@ -327,8 +329,8 @@ def test_direct_limits_fit_lambdas_six_megabyte_response() -> None:
 @pytest.mark.parametrize("existing", [False, True], ids=["rendered", "existing"])
 def test_direct_mode_head_has_no_body(existing: bool, direct: str, invoke: Invoke) -> None:
     if existing:
-        invoke(f"small/{ORIGINAL}")
-    result = invoke(f"small/{ORIGINAL}", method="HEAD")
+        invoke(f"{SMALL}/{ORIGINAL}")
+    result = invoke(f"{SMALL}/{ORIGINAL}", method="HEAD")
 
     assert result.status == 200
     assert result.response["body"] == ""
@@ -356,7 +358,7 @@ KEY_ERRORS = [
     ("no-extension", "small/originals/photo", 400, "bad_key", "extension"),
     ("unknown-format", f"small.gif/{ORIGINAL}", 400, "bad_key", "'gif'"),
     ("unknown-preset", f"huge/{ORIGINAL}", 404, "unknown_preset", "'huge'"),
-    ("missing-original", "small/originals/nothere.jpg", 404, "original_not_found", "nothere"),
+    ("missing-original", f"{SMALL}/originals/nothere.jpg", 404, "original_not_found", "nothere"),
 ]
 
 
@@ -390,7 +392,7 @@ def test_missing_key_parameter(
 
 @pytest.mark.parametrize("kind", EVENT_KINDS)
 def test_two_key_parameters(kind: str, original: str, invoke: Invoke, list_keys: ListKeys) -> None:
-    result = invoke(f"small/{ORIGINAL}", f"medium/{ORIGINAL}", kind=kind)
+    result = invoke(f"{SMALL}/{ORIGINAL}", f"medium/{ORIGINAL}", kind=kind)
     assert_error(result, 400, "bad_key", "exactly one 'key'")
     assert list_keys(original) == [ORIGINAL]
 
@@ -400,7 +402,7 @@ def test_two_key_parameters(kind: str, original: str, invoke: Invoke, list_keys:
 def test_other_methods_are_refused(
     kind: str, method: str, original: str, invoke: Invoke, list_keys: ListKeys
 ) -> None:
-    result = invoke(f"small/{ORIGINAL}", kind=kind, method=method)
+    result = invoke(f"{SMALL}/{ORIGINAL}", kind=kind, method=method)
     assert_error(result, 405, "method_not_allowed", method)
     assert result.headers["Allow"] == "GET, HEAD"
     assert list_keys(original) == [ORIGINAL]
@@ -452,7 +454,7 @@ def test_bad_originals(
 ) -> None:
     s3_client.put_object(Bucket=lambda_env, Key=f"originals/{name}", Body=make(photo))
 
-    result = invoke(f"small/originals/{name}")
+    result = invoke(f"{SMALL}/originals/{name}")
 
     assert_error(result, status, code, fragment)
     assert list_keys(lambda_env) == [f"originals/{name}"]
@@ -473,7 +475,7 @@ def test_originals_over_the_configured_limits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PRESETS_FILE", write_presets(tmp_path, presets_doc(**limits)))
-    result = invoke(f"small/{ORIGINAL}")
+    result = invoke(f"{SMALL}/{ORIGINAL}")
     assert_error(result, 413, "too_large", fragment)
     assert list_keys(original) == [ORIGINAL]
 
@@ -486,7 +488,7 @@ def test_throttled_s3_answers_503_after_bounded_retries(
 ) -> None:
     with fake_s3(status=503, code="SlowDown") as fake:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", fake.url)  # the standard variable, nothing else
-        result = invoke(f"small/{ORIGINAL}")
+        result = invoke(f"{SMALL}/{ORIGINAL}")
 
     assert_error(result, 503, "unavailable", "retry")
     assert int(result.headers["Retry-After"]) > 0
@@ -501,7 +503,7 @@ def test_s3_that_never_answers_is_503_after_bounded_retries(
         client = s3.make_client(fake.url, attempts=3, read_timeout=0.2, connect_timeout=0.2)
         settings = handler.Settings.from_env({"BUCKET": lambda_env, "URL": CDN_URL})
         resizer = handler.Resizer(settings, client)
-        event = make_event("http_api_v2", f"small/{ORIGINAL}")
+        event = make_event("http_api_v2", f"{SMALL}/{ORIGINAL}")
         response = handler.handle_event(event, resizer, FakeContext())
 
     assert response["statusCode"] == 503
@@ -518,7 +520,7 @@ def test_access_denied_is_a_generic_500_with_the_traceback_only_in_the_log(
 ) -> None:
     with fake_s3(status=403, code="AccessDenied", message="Access Denied") as fake:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", fake.url)
-        result = invoke(f"small/{ORIGINAL}", context=FakeContext(aws_request_id="req-42"))
+        result = invoke(f"{SMALL}/{ORIGINAL}", context=FakeContext(aws_request_id="req-42"))
 
     assert_error(result, 500, "internal_error", "req-42")
     assert "AccessDenied" not in result.response["body"]
@@ -533,7 +535,7 @@ def test_missing_bucket_is_a_generic_500_not_a_404(
     lambda_env: str, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BUCKET", "no-such-bucket-anywhere")
-    result = invoke(f"small/{ORIGINAL}")
+    result = invoke(f"{SMALL}/{ORIGINAL}")
     assert_error(result, 500, "internal_error", "internal error")
     assert "NoSuchBucket" in result.log["error"]
 
@@ -550,10 +552,10 @@ def test_presets_file_with_a_custom_preset(
 ) -> None:
     monkeypatch.setenv("PRESETS_FILE", write_presets(tmp_path, presets_doc()))
 
-    result = invoke(f"thumb/{ORIGINAL}")
+    result = invoke(f"{THUMB}/{ORIGINAL}")
 
     assert result.status == 301
-    obj, im = fetch(s3_client, original, f"thumb/{ORIGINAL}")
+    obj, im = fetch(s3_client, original, f"{THUMB}/{ORIGINAL}")
     assert (im.format, im.size) == ("WEBP", (64, 64))
     assert obj["ContentType"] == "image/webp"
     assert obj["CacheControl"] == "public, max-age=600"
@@ -572,7 +574,7 @@ def test_invalid_presets_file_is_a_config_error_naming_the_field(
     path = write_presets(tmp_path, doc)
     monkeypatch.setenv("PRESETS_FILE", path)
 
-    result = invoke(f"thumb/{ORIGINAL}")
+    result = invoke(f"{THUMB}/{ORIGINAL}")
 
     assert_error(result, 500, "config_error", "presets[0].width")
     assert path in result.json["message"]
@@ -596,10 +598,10 @@ def test_presets_from_s3(
     put_presets(s3_client, original, presets_doc())
     monkeypatch.setenv("PRESETS_S3_KEY", "config/presets.json")
 
-    result = invoke(f"thumb/{ORIGINAL}")
+    result = invoke(f"{THUMB}/{ORIGINAL}")
 
     assert result.status == 301
-    assert fetch(s3_client, original, f"thumb/{ORIGINAL}")[1].size == (64, 64)
+    assert fetch(s3_client, original, f"{THUMB}/{ORIGINAL}")[1].size == (64, 64)
 
 
 def test_presets_from_another_bucket(
@@ -610,7 +612,7 @@ def test_presets_from_another_bucket(
         put_presets(s3_client, "t-presets-elsewhere", presets_doc(), key="p.json")
         monkeypatch.setenv("PRESETS_S3_KEY", "p.json")
         monkeypatch.setenv("PRESETS_BUCKET", "t-presets-elsewhere")
-        assert invoke(f"thumb/{ORIGINAL}").status == 301
+        assert invoke(f"{THUMB}/{ORIGINAL}").status == 301
     finally:
         s3_client.delete_object(Bucket="t-presets-elsewhere", Key="p.json")
         s3_client.delete_bucket(Bucket="t-presets-elsewhere")
@@ -620,7 +622,7 @@ def test_missing_presets_object_is_a_config_error(
     original: str, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PRESETS_S3_KEY", "config/absent.json")
-    assert_error(invoke(f"small/{ORIGINAL}"), 500, "config_error", "config/absent.json")
+    assert_error(invoke(f"{SMALL}/{ORIGINAL}"), 500, "config_error", "config/absent.json")
 
 
 def test_s3_presets_change_applies_after_the_ttl(
@@ -629,12 +631,13 @@ def test_s3_presets_change_applies_after_the_ttl(
     put_presets(s3_client, original, presets_doc())
     monkeypatch.setenv("PRESETS_S3_KEY", "config/presets.json")
     monkeypatch.setenv("PRESETS_TTL", "0")
-    assert invoke(f"thumb/{ORIGINAL}").status == 301
+    assert invoke(f"{THUMB}/{ORIGINAL}").status == 301
 
     put_presets(s3_client, original, with_preset("wide", 800))
 
-    assert invoke(f"wide/{ORIGINAL}").status == 301
-    assert fetch(s3_client, original, f"wide/{ORIGINAL}")[1].width == 800
+    wide = f"wide.{output_token(Preset('wide', 800))}/{ORIGINAL}"
+    assert invoke(wide).status == 301
+    assert fetch(s3_client, original, wide)[1].width == 800
 
 
 def test_s3_presets_change_waits_for_the_ttl(
@@ -642,7 +645,7 @@ def test_s3_presets_change_waits_for_the_ttl(
 ) -> None:
     put_presets(s3_client, original, presets_doc())
     monkeypatch.setenv("PRESETS_S3_KEY", "config/presets.json")  # default TTL: 60 s
-    assert invoke(f"thumb/{ORIGINAL}").status == 301
+    assert invoke(f"{THUMB}/{ORIGINAL}").status == 301
 
     put_presets(s3_client, original, with_preset("wide", 800))
 
@@ -681,12 +684,12 @@ def test_invalid_s3_presets_keep_the_last_good_config_and_log_an_error(
     put_presets(s3_client, original, presets_doc())
     monkeypatch.setenv("PRESETS_S3_KEY", "config/presets.json")
     monkeypatch.setenv("PRESETS_TTL", "0")
-    assert invoke(f"small/{ORIGINAL}").status == 301
+    assert invoke(f"{SMALL}/{ORIGINAL}").status == 301
 
     broken = with_preset("wide", 800)
     broken["presets"][0]["width"] = "64"
     put_presets(s3_client, original, broken)
-    result = invoke(f"thumb/{ORIGINAL}")
+    result = invoke(f"{THUMB}/{ORIGINAL}")
 
     assert result.status == 301  # served with the last good presets
     assert result.log["level"] == "error"  # and still one line for the request
@@ -705,18 +708,18 @@ def test_invalid_first_s3_presets_are_a_config_error(
 ) -> None:
     put_presets(s3_client, original, b"{not json")
     monkeypatch.setenv("PRESETS_S3_KEY", "config/presets.json")
-    assert_error(invoke(f"small/{ORIGINAL}"), 500, "config_error", "not valid JSON")
+    assert_error(invoke(f"{SMALL}/{ORIGINAL}"), 500, "config_error", "not valid JSON")
 
 
 # --- the log line and the container --------------------------------------------------------------
 
 
 def test_one_log_line_per_request(original: str, invoke: Invoke, photo: bytes) -> None:
-    result = invoke(f"small/{ORIGINAL}", context=FakeContext(aws_request_id="req-7"))
+    result = invoke(f"{SMALL}/{ORIGINAL}", context=FakeContext(aws_request_id="req-7"))
 
     log = result.log  # asserts there is exactly one line, and that it is JSON
     assert log["request_id"] == "req-7"
-    assert log["key"] == f"small/{ORIGINAL}"
+    assert log["key"] == f"{SMALL}/{ORIGINAL}"
     assert log["preset"] == "small"
     assert log["status"] == 301
     assert log["level"] == "info"
@@ -738,9 +741,9 @@ def test_one_log_line_for_an_error(original: str, invoke: Invoke) -> None:
 def test_client_and_settings_are_made_once_per_container(
     original: str, invoke: Invoke, s3_endpoint: str
 ) -> None:
-    invoke(f"small/{ORIGINAL}")
+    invoke(f"{SMALL}/{ORIGINAL}")
     first = handler.get_resizer()
-    invoke(f"medium/{ORIGINAL}")
+    invoke(f"{MEDIUM}/{ORIGINAL}")
 
     assert handler.get_resizer() is first
     assert first.client.meta.endpoint_url == s3_endpoint  # AWS_ENDPOINT_URL_S3, honoured
@@ -753,7 +756,7 @@ def test_originals_prefix_confines_reads(
 ) -> None:
     monkeypatch.setenv("ORIGINALS_PREFIX", "originals/")
     # Outside the prefix the role could not read anyway: a 404, not an AccessDenied 500.
-    result = invoke("small/elsewhere/photo.jpg")
+    result = invoke(f"{SMALL}/elsewhere/photo.jpg")
     assert_error(result, 404, "original_not_found", "not under originals/")
     assert list_keys(original) == [ORIGINAL]
-    assert invoke(f"small/{ORIGINAL}").status == 301
+    assert invoke(f"{SMALL}/{ORIGINAL}").status == 301

@@ -19,7 +19,7 @@ from PIL import Image
 
 from resizer_lambda import handler, jpeg
 from tests.resizer import images as img
-from tests.resizer.conftest import CDN_URL, Invoke
+from tests.resizer.conftest import CDN_URL, Invoke, head
 from tests.resizer.fakes import EVENT_KINDS, make_event
 from tests.resizer.test_handler import ListKeys, assert_error, fetch, write_presets
 
@@ -41,7 +41,7 @@ def test_a_scan_bomb_is_refused_fast_and_nothing_is_written(
     s3_client.put_object(Bucket=lambda_env, Key="originals/bomb.jpg", Body=bomb)
 
     start = time.perf_counter()
-    result = invoke(f"{preset}/originals/bomb.jpg")
+    result = invoke(f"{head(preset)}/originals/bomb.jpg")
     elapsed = time.perf_counter() - start
 
     assert_error(result, 422, "too_many_scans", f"has 3000 scans; the limit is {jpeg.MAX_SCANS}")
@@ -70,7 +70,7 @@ def test_a_decode_over_the_time_limit_answers_422_and_writes_nothing(
     slow = img.scan_bomb(jpeg.MAX_SCANS, (3000, 3000))
     s3_client.put_object(Bucket=lambda_env, Key="originals/slow.jpg", Body=slow)
 
-    result = invoke("small/originals/slow.jpg")
+    result = invoke(f"{head('small')}/originals/slow.jpg")
 
     assert_error(result, 422, "decode_too_slow", "took over 0.05 s")
     assert "limits.max_decode_seconds" in result.json["message"]
@@ -142,8 +142,8 @@ def mpo(first: Image.Image) -> bytes:
 @pytest.mark.parametrize(
     ("name", "variant", "pil_format", "content_type"),
     [
-        ("IMG_0001.MPO", "small/originals/IMG_0001.MPO", "JPEG", "image/jpeg"),
-        ("stereo.mpo", "small.webp/originals/stereo.mpo", "WEBP", "image/webp"),
+        ("IMG_0001.MPO", f"{head('small')}/originals/IMG_0001.MPO", "JPEG", "image/jpeg"),
+        ("stereo.mpo", f"{head('small')}.webp/originals/stereo.mpo", "WEBP", "image/webp"),
     ],
 )
 def test_an_mpo_original_is_resized_from_its_first_picture(
@@ -176,7 +176,7 @@ def test_a_key_ending_in_a_space_is_its_own_object_end_to_end(
     fmt = "PNG" if ".png" in source else "JPEG"
     s3_client.put_object(Bucket=lambda_env, Key=source, Body=img.encode(img.quadrants(), fmt))
     s3_client.put_object(Bucket=lambda_env, Key=source.rstrip(), Body=b"not this one")
-    key = f"small/{source}"
+    key = f"{head('small')}/{source}"
 
     result = invoke(key, kind=kind)
 

@@ -7,6 +7,7 @@ import pytest
 from resizer_lambda.errors import BadKey, UnknownPreset
 from resizer_lambda.keys import (
     MAX_KEY_BYTES,
+    Head,
     VariantRequest,
     build_variant_key,
     check_original_key,
@@ -47,10 +48,42 @@ PRESETS = frozenset({"small", "medium", "large", "xlarge"})
         ("small/photo.jpg ", "small", None, "photo.jpg "),
         ("small/photo.PNG   ", "small", None, "photo.PNG   "),
         ("small.avif/a b/photo.mpo ", "small", "avif", "a b/photo.mpo "),
+        ("small.auto/a.jpg", "small", "auto", "a.jpg"),
     ],
 )
-def test_valid_keys_parse(key: str, preset: str, fmt: str | None, original: str) -> None:
-    assert parse_variant_key(key, PRESETS) == VariantRequest(key, preset, fmt, original)  # type: ignore[arg-type]
+def test_valid_unversioned_keys_parse(
+    key: str, preset: str, fmt: str | None, original: str
+) -> None:
+    expected = VariantRequest(key, Head(preset, None, 1, fmt), original)  # type: ignore[arg-type]
+    assert parse_variant_key(key, PRESETS) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "head", "original"),
+    [
+        ("small.0a1b2c3d/o/a.jpg", Head("small", "0a1b2c3d"), "o/a.jpg"),
+        ("small.0a1b2c3d.webp/o/a.jpg", Head("small", "0a1b2c3d", 1, "webp"), "o/a.jpg"),
+        ("small.0a1b2c3d.auto/o/a.jpg", Head("small", "0a1b2c3d", 1, "auto"), "o/a.jpg"),
+        ("small.0a1b2c3d@2x/o/a.jpg", Head("small", "0a1b2c3d", 2), "o/a.jpg"),
+        ("small.0a1b2c3d@2x.avif/o/a.jpg", Head("small", "0a1b2c3d", 2, "avif"), "o/a.jpg"),
+        ("small@2x/o/a.jpg", Head("small", None, 2), "o/a.jpg"),
+        ("small@2x.png/o/a.jpg", Head("small", None, 2, "png"), "o/a.jpg"),
+        # All digits, all letters: still a token (8 hex), never a format.
+        ("large.12345678/a.jpg", Head("large", "12345678"), "a.jpg"),
+        ("large.deadbeef.jpeg/a.jpg", Head("large", "deadbeef", 1, "jpeg"), "a.jpg"),
+        # A folder shaped like a versioned head is part of the original key.
+        ("small.0a1b2c3d/x.0a1b2c3d/a.jpg", Head("small", "0a1b2c3d"), "x.0a1b2c3d/a.jpg"),
+    ],
+)
+def test_valid_versioned_keys_parse(key: str, head: Head, original: str) -> None:
+    parsed = parse_variant_key(key, PRESETS)
+    assert parsed == VariantRequest(key, head, original)
+    assert (parsed.preset, parsed.token, parsed.density, parsed.fmt) == (
+        head.preset,
+        head.token,
+        head.density,
+        head.fmt,
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,6 +121,19 @@ def test_valid_keys_parse(key: str, preset: str, fmt: str | None, original: str)
         ("small/a.php", BadKey, "extension 'php'"),
         ("small/README", BadKey, "extension '(none)'"),
         ("small.gif/a.jpg", BadKey, "format 'gif' is not one of"),
+        ("small.0A1B2C3D/a.jpg", BadKey, "version token '0A1B2C3D' must be lowercase hex"),
+        ("small.0a1b2c3/a.jpg", BadKey, "format '0a1b2c3' is not one of"),
+        ("small.0a1b2c3d4/a.jpg", BadKey, "format '0a1b2c3d4' is not one of"),
+        ("small.0a1b2c3d.gif/a.jpg", BadKey, "format 'gif' is not one of"),
+        ("small.0a1b2c3d.webp.avif/a.jpg", BadKey, "is not <preset>[.<token>][@2x][.<format>]"),
+        ("small.webp.0a1b2c3d/a.jpg", BadKey, "format 'webp.0a1b2c3d'"),
+        ("small.0a1b2c3d@3x/a.jpg", BadKey, "density '@3x' is not supported"),
+        ("small.0a1b2c3d@1x/a.jpg", BadKey, "density '@1x' is not supported"),
+        ("small.0a1b2c3d@2X/a.jpg", BadKey, "density '@2X' is not supported"),
+        ("small.0a1b2c3d@2x@2x/a.jpg", BadKey, "density '@2x@2x' is not supported"),
+        ("small.webp@2x/a.jpg", BadKey, "version token 'webp' is not 8 lowercase hex"),
+        ("small.0a1b2c3d@2x.gif/a.jpg", BadKey, "format 'gif' is not one of"),
+        ("huge.0a1b2c3d/a.jpg", UnknownPreset, "unknown preset 'huge'"),
         ("small./a.jpg", BadKey, "format '' is not one of"),
         ("small.webp.avif/a.jpg", BadKey, "format 'webp.avif'"),
         ("huge/a.jpg", UnknownPreset, "unknown preset 'huge'"),
@@ -119,24 +165,41 @@ def test_longest_allowed_key_passes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("preset", "original", "fmt", "key"),
+    ("preset", "original", "fmt", "token", "density", "key"),
     [
-        ("small", "originals/a.jpg", None, "small/originals/a.jpg"),
-        ("large", "originals/a b+c%.jpg", "webp", "large.webp/originals/a b+c%.jpg"),
+        ("small", "originals/a.jpg", None, None, 1, "small/originals/a.jpg"),
+        ("large", "originals/a b+c%.jpg", "webp", None, 1, "large.webp/originals/a b+c%.jpg"),
+        ("small", "o/a.jpg", None, "0a1b2c3d", 1, "small.0a1b2c3d/o/a.jpg"),
+        ("small", "o/a.jpg", "avif", "0a1b2c3d", 1, "small.0a1b2c3d.avif/o/a.jpg"),
+        ("small", "o/a.jpg", "auto", "0a1b2c3d", 1, "small.0a1b2c3d.auto/o/a.jpg"),
+        ("small", "o/a.jpg", None, "0a1b2c3d", 2, "small.0a1b2c3d@2x/o/a.jpg"),
+        ("small", "o/a.jpg", "webp", "0a1b2c3d", 2, "small.0a1b2c3d@2x.webp/o/a.jpg"),
     ],
 )
 def test_build_is_the_inverse_of_parse(
-    preset: str, original: str, fmt: str | None, key: str
+    preset: str, original: str, fmt: str | None, token: str | None, density: int, key: str
 ) -> None:
-    built = build_variant_key(preset, original, fmt)  # type: ignore[arg-type]
+    built = build_variant_key(preset, original, fmt, token=token, density=density)  # type: ignore[arg-type]
     assert built == key
     parsed = parse_variant_key(built, PRESETS)
-    assert (parsed.preset, parsed.fmt, parsed.original_key) == (preset, fmt, original)
+    assert parsed.head == Head(preset, token, density, fmt)  # type: ignore[arg-type]
+    assert parsed.original_key == original
 
 
-def test_build_refuses_unknown_format() -> None:
-    with pytest.raises(BadKey, match="format 'gif'"):
-        build_variant_key("small", "a.jpg", "gif")  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("fmt", "token", "density", "fragment"),
+    [
+        ("gif", None, 1, "format 'gif'"),
+        (None, "0A1B2C3D", 1, "must be lowercase hex"),
+        (None, "webp", 1, "is not 8 lowercase hex digits"),
+        (None, "0a1b2c3d", 3, "density 3 is not one of 1, 2"),
+    ],
+)
+def test_build_refuses_what_parse_would(
+    fmt: str | None, token: str | None, density: int, fragment: str
+) -> None:
+    with pytest.raises(BadKey, match=fragment):
+        build_variant_key("small", "a.jpg", fmt, token=token, density=density)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -166,17 +229,18 @@ def test_original_key_check_stands_alone() -> None:
 @pytest.mark.parametrize(
     ("key", "head"),
     [
-        ("small/a.jpg", ("small", None, "a.jpg")),
-        ("small.webp/originals/a.jpg", ("small", "webp", "originals/a.jpg")),
-        ("x.avif/a/b/c.png", ("x", "avif", "a/b/c.png")),
-        ("small.jpeg/", ("small", "jpeg", "")),  # the rest is the caller's to check
-        ("huge.png/a.jpg", ("huge", "png", "a.jpg")),  # any name: presets are not known here
-        ("originals/2026/a.jpg", ("originals", None, "2026/a.jpg")),
-        ("small/medium.webp/a.jpg", ("small", None, "medium.webp/a.jpg")),  # first segment only
+        ("small/a.jpg", (Head("small"), "a.jpg")),
+        ("small.webp/originals/a.jpg", (Head("small", fmt="webp"), "originals/a.jpg")),
+        ("x.avif/a/b/c.png", (Head("x", fmt="avif"), "a/b/c.png")),
+        ("small.jpeg/", (Head("small", fmt="jpeg"), "")),  # the rest is the caller's to check
+        ("huge.png/a.jpg", (Head("huge", fmt="png"), "a.jpg")),  # any name: presets unknown here
+        ("originals/2026/a.jpg", (Head("originals"), "2026/a.jpg")),
+        ("small/medium.webp/a.jpg", (Head("small"), "medium.webp/a.jpg")),  # first segment only
+        ("s.0a1b2c3d@2x.auto/a.jpg", (Head("s", "0a1b2c3d", 2, "auto"), "a.jpg")),
     ],
 )
-def test_split_head_reads_preset_format_and_rest(
-    key: str, head: tuple[str, str | None, str]
+def test_split_head_reads_preset_token_density_format_and_rest(
+    key: str, head: tuple[Head, str]
 ) -> None:
     assert split_head(key) == head
 
@@ -195,9 +259,25 @@ def test_split_head_reads_preset_format_and_rest(
         ("small.gif/a.jpg", "format 'gif' is not one of"),
         ("small.webp.avif/a.jpg", "format 'webp.avif'"),
         ("small.WEBP/a.jpg", "format 'WEBP'"),
+        ("small.ABCDEF01/a.jpg", "must be lowercase hex"),
+        ("small@3x/a.jpg", "density '@3x'"),
+        ("@2x/a.jpg", "must name a preset"),
     ],
 )
 def test_split_head_refuses_what_is_not_a_variant_head(key: str, fragment: str) -> None:
     with pytest.raises(BadKey) as caught:
         split_head(key)
     assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        Head("small"),
+        Head("small", "0a1b2c3d"),
+        Head("s", "0a1b2c3d", 2, "webp"),
+        Head("s", None, 2),
+    ],
+)
+def test_head_prints_as_it_parses(head: Head) -> None:
+    assert split_head(f"{head}/a.jpg") == (head, "a.jpg")

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from resizer_lambda import metrics
-from tests.resizer.conftest import Invoke
+from tests.resizer.conftest import Invoke, head
 from tests.resizer.fakes import FakeContext
 
 ORIGINAL = "originals/photo.jpg"
+SMALL = head("small")
 # The units CloudWatch accepts (MetricDatum.Unit), as the EMF specification lists them.
 CLOUDWATCH_UNITS = {
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
@@ -169,7 +170,7 @@ def test_handler_line_is_emf_for_a_render(
     original: str, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("METRICS_NAMESPACE", "imageadmin/image-resizer")
-    log = invoke(f"small.webp/{ORIGINAL}", context=FakeContext(aws_request_id="req-9")).log
+    log = invoke(f"{SMALL}.webp/{ORIGINAL}", context=FakeContext(aws_request_id="req-9")).log
 
     published = assert_emf(log)
     assert published[()] == set(metrics.UNITS)
@@ -183,8 +184,8 @@ def test_handler_line_is_emf_for_a_render(
 
 
 def test_handler_line_for_an_existing_variant(original: str, invoke: Invoke) -> None:
-    invoke(f"small/{ORIGINAL}")
-    log = invoke(f"small/{ORIGINAL}").log
+    invoke(f"{SMALL}/{ORIGINAL}")
+    log = invoke(f"{SMALL}/{ORIGINAL}").log
 
     published = assert_emf(log)
     assert "FetchMs" not in published[()]
@@ -195,7 +196,7 @@ def test_handler_line_for_an_existing_variant(original: str, invoke: Invoke) -> 
 @pytest.mark.parametrize(
     ("key", "status", "counted"),
     [(f"huge/{ORIGINAL}", 404, "Status4xx"), ("small/..", 400, "Status4xx"),
-     ("small/originals/missing.jpg", 404, "Status4xx")],
+     (f"{SMALL}/originals/missing.jpg", 404, "Status4xx")],
 )  # fmt: skip
 def test_handler_line_for_client_errors(
     key: str, status: int, counted: str, original: str, invoke: Invoke
@@ -206,13 +207,13 @@ def test_handler_line_for_client_errors(
     assert log["status"] == status
     assert log[counted] == 1
     # Only a configured preset becomes a dimension value: made-up names cannot add metrics.
-    expected = "small" if key.startswith("small/originals") else metrics.NO_PRESET
+    expected = "small" if key.startswith(f"{SMALL}/originals") else metrics.NO_PRESET
     assert log["Preset"] == expected
 
 
 def test_handler_line_for_a_config_error(lambda_env: str, invoke: Invoke, monkeypatch: Any) -> None:
     monkeypatch.setenv("REDIRECT_CODE", "200")  # settings refuse it: 500 config_error
-    log = invoke(f"small/{ORIGINAL}").log
+    log = invoke(f"{SMALL}/{ORIGINAL}").log
 
     assert_emf(log)
     assert (log["status"], log["Status5xx"], log["Preset"]) == (500, 1, metrics.NO_PRESET)
@@ -237,7 +238,7 @@ def timing_entries(header: str) -> dict[str, float]:
 
 
 def test_direct_render_has_server_timing_for_every_stage(direct: str, invoke: Invoke) -> None:
-    result = invoke(f"small/{ORIGINAL}")
+    result = invoke(f"{SMALL}/{ORIGINAL}")
 
     assert result.status == 200
     entries = timing_entries(result.headers["Server-Timing"])
@@ -250,13 +251,13 @@ def test_direct_render_has_server_timing_for_every_stage(direct: str, invoke: In
 def test_direct_existing_variant_has_server_timing(
     method: str, direct: str, invoke: Invoke
 ) -> None:
-    invoke(f"small/{ORIGINAL}")
-    result = invoke(f"small/{ORIGINAL}", method=method)
+    invoke(f"{SMALL}/{ORIGINAL}")
+    result = invoke(f"{SMALL}/{ORIGINAL}", method=method)
 
     assert result.status == 200
     assert list(timing_entries(result.headers["Server-Timing"])) == ["exists", "total"]
 
 
 def test_redirects_and_errors_have_no_server_timing(original: str, invoke: Invoke) -> None:
-    assert "Server-Timing" not in invoke(f"small/{ORIGINAL}").headers  # redirect mode
+    assert "Server-Timing" not in invoke(f"{SMALL}/{ORIGINAL}").headers  # redirect mode
     assert "Server-Timing" not in invoke(f"huge/{ORIGINAL}").headers  # 404

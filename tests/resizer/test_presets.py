@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from resizer_lambda import presets as presets_module
 from resizer_lambda.errors import ConfigError
 from resizer_lambda.presets import (
     DEFAULT_CONFIG,
     MAX_SOURCE_BYTES,
     MAX_SOURCE_PIXELS,
+    RENDER_VERSION,
     SCHEMA_PATH,
     Config,
     Limits,
     Preset,
     RefreshingConfig,
+    at_density,
     load_file,
     loads,
+    output_token,
     parse,
     parse_limits,
 )
@@ -29,7 +35,7 @@ from resizer_lambda.presets import (
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
-MINIMAL: dict[str, Any] = {"schema_version": 1, "presets": [{"name": "small", "width": 150}]}
+MINIMAL: dict[str, Any] = {"schema_version": 2, "presets": [{"name": "small", "width": 150}]}
 
 
 def _with(path: str, value: Any) -> dict[str, Any]:
@@ -71,6 +77,7 @@ def test_exported_defaults_round_trip_and_satisfy_the_schema() -> None:
         "quality": 82,
         "upscale": False,
         "background": "#ffffff",
+        "negotiate": False,
     }
     assert doc["limits"] == {
         "max_source_pixels": 75_000_000,
@@ -102,13 +109,18 @@ VALID = [
     _with("limits", {"max_decode_seconds": 20}),
     _with("limits", {"max_decode_seconds": 0.001}),
     _with("cache_control", "public, max-age=60"),
+    _with("presets.0.negotiate", True),
+    _with("presets.0.negotiate", False),
+    # Version 1 documents (no negotiate) are still read: a new Lambda, an old admin.
+    _with("schema_version", 1),
 ]
 
 # (document, the field the error must name)
 INVALID = [
     ([], "document"),
     ({"presets": MINIMAL["presets"]}, "schema_version"),
-    (_with("schema_version", 2), "schema_version"),
+    (_with("schema_version", 3), "schema_version"),
+    (_with("schema_version", 0), "schema_version"),
     (_with("schema_version", "1"), "schema_version"),
     (_with("schema_version", True), "schema_version"),
     (_with("presets", []), "presets"),
@@ -136,6 +148,10 @@ INVALID = [
     (_with("presets.0.upscale", "yes"), "presets[0].upscale"),
     (_with("presets.0.background", "white"), "presets[0].background"),
     (_with("presets.0.colour", "red"), "presets[0]"),
+    (_with("presets.0.negotiate", "yes"), "presets[0].negotiate"),
+    (_with("presets.0.negotiate", 1), "presets[0].negotiate"),
+    # negotiate came with version 2: a version 1 document cannot carry it.
+    (_with("presets.0.negotiate", True) | {"schema_version": 1}, "presets[0]"),
     (_with("limits", {"max_source_pixels": 0}), "limits.max_source_pixels"),
     (_with("limits", {"max_source_pixels": 178_956_971}), "limits.max_source_pixels"),
     (_with("limits", {"max_source_bytes": -1}), "limits.max_source_bytes"),
@@ -175,7 +191,7 @@ def test_schema_refuses_what_the_parser_refuses(doc: Any, field: str) -> None:
 
 
 def test_duplicate_names_are_refused() -> None:
-    doc = {"schema_version": 1, "presets": [{"name": "a", "width": 1}, {"name": "a", "width": 2}]}
+    doc = {"schema_version": 2, "presets": [{"name": "a", "width": 1}, {"name": "a", "width": 2}]}
     with pytest.raises(ConfigError, match=r"presets\[1\]\.name: duplicate preset name 'a'"):
         parse(doc)
 
@@ -307,3 +323,71 @@ def test_refreshing_config_first_read_must_succeed() -> None:
     config = RefreshingConfig(source.fetch, "s3://b/p.json")
     with pytest.raises(ConfigError, match=r"s3://b/p.json: presets: is required"):
         config.get()
+
+
+def test_version_1_documents_read_without_negotiate_and_write_back_as_version_1() -> None:
+    config = parse({"schema_version": 1, "presets": [{"name": "small", "width": 150}]})
+    assert config.schema_version == 1
+    assert config.presets[0].negotiate is False
+    doc = config.to_dict()
+    assert "negotiate" not in doc["presets"][0]
+    VALIDATOR.validate(doc)
+    assert parse(doc) == config
+
+
+SQUARE = Preset("sq", 100, 100, fit="cover")
+
+
+@pytest.mark.parametrize(
+    ("changed", "same_token"),
+    [
+        (SQUARE, True),
+        (Preset("other-name", 100, 100, fit="cover"), True),  # the name is in the key already
+        (Preset("sq", 100, 100, fit="cover", negotiate=True), True),  # which URL, not pixels
+        (Preset("sq", 101, 100, fit="cover"), False),
+        (Preset("sq", 100, 99, fit="cover"), False),
+        (Preset("sq", 100, 100, fit="contain"), False),
+        (Preset("sq", 100, 100, fit="cover", format="webp"), False),
+        (Preset("sq", 100, 100, fit="cover", quality=81), False),
+        (Preset("sq", 100, 100, fit="cover", upscale=True), False),
+        (Preset("sq", 100, 100, fit="cover", background="#000000"), False),
+    ],
+)
+def test_output_token_follows_what_shapes_the_pixels(changed: Preset, same_token: bool) -> None:
+    token = output_token(SQUARE)
+    assert re.fullmatch(r"[0-9a-f]{8}", token)
+    assert (output_token(changed) == token) is same_token
+
+
+def test_output_token_is_sha256_of_canonical_json_and_follows_the_render_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An independent oracle: the documented recipe, spelled out.
+    text = json.dumps([RENDER_VERSION, 100, 100, "cover", "original", 82, False, "#ffffff"])
+    expected = hashlib.sha256(text.replace(", ", ",").encode()).hexdigest()[:8]
+    assert output_token(SQUARE) == expected
+    monkeypatch.setattr(presets_module, "RENDER_VERSION", RENDER_VERSION + 1)
+    assert output_token(SQUARE) != expected
+
+
+@pytest.mark.parametrize(
+    ("preset", "size"),
+    [
+        (Preset("sq", 100, 100, fit="cover"), (200, 200)),
+        (Preset("box", 320, 180, fit="contain"), (640, 360)),
+        # Within MAX_DIMENSION, shrunk together so the aspect ratio stays.
+        (Preset("wide", 8000, 2000, fit="cover"), (8192, 2048)),
+    ],
+)
+def test_at_density_doubles_fixed_size_presets(preset: Preset, size: tuple[int, int]) -> None:
+    dense = at_density(preset, 2)
+    assert (dense.width, dense.height) == size
+    assert (dense.name, dense.fit, dense.quality) == (preset.name, preset.fit, preset.quality)
+    assert at_density(preset, 1) is preset
+
+
+def test_at_density_refuses_inside_presets_and_other_densities() -> None:
+    with pytest.raises(ValueError, match="only for cover and contain"):
+        at_density(Preset("small", 150), 2)
+    with pytest.raises(ValueError, match="only 2"):
+        at_density(SQUARE, 3)

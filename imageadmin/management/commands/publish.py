@@ -79,5 +79,11 @@ class Command(BaseCommand):
                 f"    purge {purge['preset']} ({purge['reason']}): {purge['objects']} objects "
                 f"in S3, {purge['rows']} variant rows"
             )
+        for new in changes.get("new_urls", []):
+            self.stdout.write(
+                f"    new URLs {new['preset']} ({new['reason']}): token {new['old_token'] or '-'}"
+                f" -> {new['new_token']}; old URLs redirect, {new['rows']} variant rows retired "
+                "(their objects expire)"
+            )
         for note in changes.get("notes", []):
             self.stdout.write(f"    note: {note}")
