@@ -64,7 +64,7 @@ def remake_cover_variants(asset: Asset, user: Any = None) -> Remade:
     if not names:
         return Remade([])
     rows = Variant.objects.filter(asset=asset, preset__fit=Fit.COVER)
-    doomed = dict.fromkeys(variants.variant_keys(names, asset.key))
+    doomed = dict.fromkeys(variants.variant_keys(names, asset.key, variants.known_tokens(names)))
     doomed.update(dict.fromkeys(rows.values_list("key", flat=True)))
     try:
         purged = purging.purge(doomed)

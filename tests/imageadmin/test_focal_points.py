@@ -16,7 +16,7 @@ from django.test import Client
 from PIL import Image
 
 from imageadmin import assets, focal_points, storage
-from imageadmin.models import Asset, Job, JobStatus, Preset, Variant
+from imageadmin.models import CURRENT, Asset, Job, JobStatus, Preset, Variant
 from resizer_lambda.focal import Focal
 from tests.imageadmin import assets_files as files
 from tests.imageadmin.originals import fetch_image, keys_in, make_asset
@@ -190,10 +190,16 @@ def test_a_new_point_purges_and_rewarms_only_the_cover_variants(
     with run_on_commit():
         remade = focal_points.change(asset, POINT)
 
-    # Exactly the cover presets' keys of this asset, every format, were deleted and invalidated.
+    # Exactly the cover presets' keys of this asset were deleted and invalidated: every format,
+    # at the current token in 1x and 2x, and the unversioned keys of pages from before tokens.
     [paths] = invalidated_paths(s3_endpoint, distribution)
-    expected = {"/" + asset.variant_key(name, fmt) for name in ("tall", "square")
-                for fmt in (None, "jpeg", "png", "webp", "avif")}  # fmt: skip
+    formats: tuple[Any, ...] = (None, "jpeg", "png", "webp", "avif")
+    expected = {
+        "/" + asset.variant_key(name, fmt, token=token, density=density)
+        for name in ("tall", "square")
+        for fmt in formats
+        for token, density in ((CURRENT, 1), (CURRENT, 2), (None, 1))
+    }
     assert set(paths) == expected
     assert sorted(remade.presets) == ["square", "tall"]
     assert not keys_in(s3_client, s3_bucket, "square")  # inactive: deleted, not re-made

@@ -162,7 +162,7 @@ def test_deleting_assets_logs_the_count_and_the_purge(
 
 
 @pytest.fixture
-def small_changed(
+def small_deleted(
     settings: Any,
     s3_endpoint: str,
     s3_client: Any,
@@ -170,22 +170,25 @@ def small_changed(
     publishing_aws: None,
     info: pytest.LogCaptureFixture,
 ) -> Callable[[list[str]], None]:
-    """Publish, let the Lambda make `small`'s variants of some originals, change `small`."""
+    """Publish, let the Lambda make `small`'s variants of some originals, delete `small`.
+
+    A deleted preset's variants are purged and invalidated (a changed one only gets new URLs).
+    """
     settings.IMAGEADMIN_CLOUDFRONT_DISTRIBUTION_ID = create_distribution(s3_endpoint, s3_bucket)
 
     def change(originals: list[str]) -> None:
         publishing.publish()
         put_variants(s3_client, s3_bucket, "small", originals)
-        Preset.objects.filter(name="small").update(width=100)
+        Preset.objects.filter(name="small").delete()
         info.clear()  # only the next publication's lines
 
     return change
 
 
 def test_a_dry_run_publication_logs_start_plan_steps_and_end(
-    small_changed: Callable[[list[str]], None], info: Any
+    small_deleted: Callable[[list[str]], None], info: Any
 ) -> None:
-    small_changed(["originals/2026/11/pier.jpg"])
+    small_deleted(["originals/2026/11/pier.jpg"])
     pub = publishing.publish(dry_run=True)
 
     started = json_line(only(info, "publish.started"))
@@ -209,9 +212,9 @@ def test_a_dry_run_publication_logs_start_plan_steps_and_end(
 
 
 def test_a_publication_logs_each_applied_step_with_its_counts(
-    settings: Any, small_changed: Callable[[list[str]], None], info: Any
+    settings: Any, small_deleted: Callable[[list[str]], None], info: Any
 ) -> None:
-    small_changed(["originals/a.jpg", "originals/b.jpg"])
+    small_deleted(["originals/a.jpg", "originals/b.jpg"])
     pub = publishing.publish()
 
     by_step = {s["step"]: s for s in map(json_line, events(info, "publish.step"))}

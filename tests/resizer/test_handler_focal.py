@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from resizer_lambda import presets
 from tests.photos import LADYBIRD
 from tests.resizer.conftest import Invoke
 from tests.resizer.test_imaging_focal import red_pixels
@@ -27,6 +28,14 @@ PRESETS = {
         {"name": "small", "width": 160, "format": "png"},
     ],
 }
+CONFIG = presets.parse(PRESETS)
+
+
+def variant(name: str) -> str:
+    """Return the key of ORIGINAL's variant under `name` at its current token."""
+    preset = CONFIG.get(name)
+    assert preset is not None
+    return f"{name}.{presets.output_token(preset)}/{ORIGINAL}"
 
 
 @pytest.fixture
@@ -59,12 +68,12 @@ def test_cover_variant_is_cropped_around_the_metadata_focal_point(
 ) -> None:
     put_original(s3_client, lambda_presets, {"focal": "0.7000,0.4800"})
 
-    result = invoke(f"tall/{ORIGINAL}")
+    result = invoke(variant("tall"))
 
     assert result.status == 301
     assert result.log["focal"] == "0.7000,0.4800"
     assert result.log["level"] == "info"
-    out = stored(s3_client, lambda_presets, f"tall/{ORIGINAL}")
+    out = stored(s3_client, lambda_presets, variant("tall"))
     assert out.size == (100, 300)
     assert len(red_pixels(out)) > 50  # the ladybird is in frame
 
@@ -74,11 +83,11 @@ def test_without_metadata_the_crop_is_centred(
 ) -> None:
     put_original(s3_client, lambda_presets, {})
 
-    result = invoke(f"tall/{ORIGINAL}")
+    result = invoke(variant("tall"))
 
     assert result.status == 301
     assert "focal" not in result.log
-    assert red_pixels(stored(s3_client, lambda_presets, f"tall/{ORIGINAL}")) == []
+    assert red_pixels(stored(s3_client, lambda_presets, variant("tall"))) == []
 
 
 @pytest.mark.parametrize("value", ["0.7,1.5", "left", "0.7", "nan,0.5", "0.7,0.48,1"])
@@ -87,13 +96,13 @@ def test_malformed_metadata_is_the_centre_and_logged(
 ) -> None:
     put_original(s3_client, lambda_presets, {"focal": value})
 
-    result = invoke(f"tall/{ORIGINAL}")
+    result = invoke(variant("tall"))
 
     assert result.status == 301
     assert result.log["level"] == "warning"
     assert "focal" in result.log["focal_error"]
     assert "focal" not in result.log
-    assert red_pixels(stored(s3_client, lambda_presets, f"tall/{ORIGINAL}")) == []
+    assert red_pixels(stored(s3_client, lambda_presets, variant("tall"))) == []
 
 
 def test_other_fits_ignore_the_focal_point(
@@ -101,8 +110,8 @@ def test_other_fits_ignore_the_focal_point(
 ) -> None:
     put_original(s3_client, lambda_presets, {"focal": "0.0000,0.0000"})
 
-    result = invoke(f"small/{ORIGINAL}")
+    result = invoke(variant("small"))
 
     assert result.status == 301
     assert "focal" not in result.log
-    assert stored(s3_client, lambda_presets, f"small/{ORIGINAL}").size == (160, 100)
+    assert stored(s3_client, lambda_presets, variant("small")).size == (160, 100)
