@@ -26,6 +26,7 @@ from demosite.celery import app as celery_app
 from imageadmin import variants
 from imageadmin.models import Job, JobStatus, Preset, Variant
 from tests.imageadmin.originals import fetch_image, image_bytes, make_asset
+from tests.imageadmin.versioned import head
 
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 9
 CONF_KEYS = ("broker_url", "task_always_eager", "task_default_queue", "worker_hijack_root_logger")
@@ -126,17 +127,18 @@ def test_worker_generates_variants_from_the_redis_queue(
     job.refresh_from_db()
     assert (job.status, job.done, job.failed) == (JobStatus.FAILED, 2, 1)
     assert "originals/worker/broken.jpg" in job.message
+    s, q = head("small"), head("square")  # the keys at each preset's current token
     expected = {
-        "small/originals/worker/one.jpg": ("JPEG", (150, 100), "image/jpeg"),
-        "square/originals/worker/one.jpg": ("WEBP", (200, 200), "image/webp"),
-        "small/originals/worker/two.png": ("PNG", (150, 225), "image/png"),
-        "square/originals/worker/two.png": ("WEBP", (200, 200), "image/webp"),
+        f"{s}/originals/worker/one.jpg": ("JPEG", (150, 100), "image/jpeg"),
+        f"{q}/originals/worker/one.jpg": ("WEBP", (200, 200), "image/webp"),
+        f"{s}/originals/worker/two.png": ("PNG", (150, 225), "image/png"),
+        f"{q}/originals/worker/two.png": ("WEBP", (200, 200), "image/webp"),
     }
     for key, (fmt, size, content_type) in expected.items():
         im, response = fetch_image(s3_client, s3_bucket, key)
         assert (im.format, im.size, response["ContentType"]) == (fmt, size, content_type)
     assert set(Variant.objects.values_list("key", flat=True)) == set(expected)
-    assert Variant.objects.get(key="small/originals/worker/one.jpg").preset_id == small.pk
+    assert Variant.objects.get(key=f"{s}/originals/worker/one.jpg").preset_id == small.pk
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
