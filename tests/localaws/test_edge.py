@@ -395,25 +395,25 @@ def made(running: Running, path: str, accept: str | None = None) -> Reply:
 @pytest.mark.parametrize(
     ("accept", "head", "content_type"),
     [
-        (CHROME, "small.avif", "image/avif"),
-        (SAFARI_15, "small.webp", "image/webp"),
-        ("image/avif;q=0,image/webp,*/*", "small.webp", "image/webp"),
-        ("*/*", "small", "image/jpeg"),
-        (None, "small", "image/jpeg"),
+        (CHROME, f"{SMALL}.avif", "image/avif"),
+        (SAFARI_15, f"{SMALL}.webp", "image/webp"),
+        ("image/avif;q=0,image/webp,*/*", f"{SMALL}.webp", "image/webp"),
+        ("*/*", SMALL, "image/jpeg"),
+        (None, SMALL, "image/jpeg"),
     ],
 )
 def test_an_auto_url_asks_the_website_for_the_format_the_viewer_accepts(
     running: Running, accept: str | None, head: str, content_type: str
 ) -> None:
     headers = {"Accept": accept} if accept else {}
-    first = running.request(f"/small.auto/{ORIGINAL}", headers=headers)
+    first = running.request(f"/{SMALL}.auto/{ORIGINAL}", headers=headers)
     assert first.status == 307
     assert first.location == f"{running.url}/default/resize?key={head}/{ORIGINAL}"
-    served = made(running, f"/small.auto/{ORIGINAL}", accept)
+    served = made(running, f"/{SMALL}.auto/{ORIGINAL}", accept)
     assert (served.status, served.headers["Content-Type"]) == (200, content_type)
     assert width_of(served.body) == 150
     assert "Vary" not in served.headers
-    again = running.request(f"/small.auto/{ORIGINAL}", headers=headers)
+    again = running.request(f"/{SMALL}.auto/{ORIGINAL}", headers=headers)
     assert (again.status, again.headers["X-Cache"], again.body) == (
         200,
         "Hit from edge",
@@ -421,12 +421,12 @@ def test_an_auto_url_asks_the_website_for_the_format_the_viewer_accepts(
     )
     # The cache key is the rewritten path: the explicit URL is the same entry.
     assert f"/{head}/{ORIGINAL}" in running.edge.cache
-    assert f"/small.auto/{ORIGINAL}" not in running.edge.cache
+    assert f"/{SMALL}.auto/{ORIGINAL}" not in running.edge.cache
     assert running.request(f"/{head}/{ORIGINAL}").headers["X-Cache"] == "Hit from edge"
 
 
 def test_each_format_is_its_own_cache_entry(running: Running) -> None:
-    path = f"/small.auto/{ORIGINAL}"
+    path = f"/{SMALL}.auto/{ORIGINAL}"
     bodies = {}
     for accept in (CHROME, SAFARI_15, "*/*"):
         made(running, path, accept)
@@ -435,7 +435,7 @@ def test_each_format_is_its_own_cache_entry(running: Running) -> None:
         bodies[reply.headers["Content-Type"]] = reply.body
     assert set(bodies) == {"image/avif", "image/webp", "image/jpeg"}
     assert len(set(bodies.values())) == 3
-    for head in ("small.avif", "small.webp", "small"):
+    for head in (f"{SMALL}.avif", f"{SMALL}.webp", SMALL):
         assert f"/{head}/{ORIGINAL}" in running.edge.cache
     assert running.edge.stats["lambda_invocations"] == 3
     assert running.edge.stats["negotiated"] == 6  # the .auto requests; the 301s name the format
@@ -468,7 +468,7 @@ def test_other_paths_pass_untouched(running: Running, path: str) -> None:
 def test_the_function_sees_every_accept_header(running: Running) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
     try:
-        conn.putrequest("GET", f"/small.auto/{ORIGINAL}")
+        conn.putrequest("GET", f"/{SMALL}.auto/{ORIGINAL}")
         conn.putheader("Accept", "image/png,*/*")
         conn.putheader("Accept", "image/webp")
         conn.endheaders()
@@ -476,4 +476,4 @@ def test_the_function_sees_every_accept_header(running: Running) -> None:
         reply.read()
     finally:
         conn.close()
-    assert reply.headers["Location"] == f"{running.url}/default/resize?key=small.webp/{ORIGINAL}"
+    assert reply.headers["Location"] == f"{running.url}/default/resize?key={SMALL}.webp/{ORIGINAL}"
