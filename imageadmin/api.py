@@ -94,8 +94,15 @@ def asset_json(asset: Asset, presets: list[ActivePreset]) -> dict[str, Any]:
         "height": asset.height,
         "format": asset.format,
         "alt": asset.alt_text,
+        "focal": _focal_json(asset),
         "variants": variants,
     }
+
+
+def _focal_json(asset: Asset) -> dict[str, float] | None:
+    """Return the focal point as fractions of the width and height (CSS `object-position`)."""
+    point = asset.focal
+    return None if point is None else {"x": point.x, "y": point.y}
 
 
 def _entry(asset: Asset, preset: ActivePreset, density: int) -> dict[str, Any]:

@@ -74,6 +74,15 @@ def test_presets_lists_the_active_presets(client: Client, presets: None) -> None
     assert response["ETag"].startswith('"')
 
 
+def test_asset_answers_its_focal_point_for_object_position(
+    client: Client, presets: None, asset: Asset
+) -> None:
+    Asset.objects.filter(pk=asset.pk).update(focal_x=0.7, focal_y=0.48)
+    response = client.get(f"/api/assets/{asset.pk}")
+    assert response.status_code == 200
+    assert response.json()["focal"] == {"x": 0.7, "y": 0.48}
+
+
 def test_asset_answers_urls_and_computed_sizes(client: Client, presets: None, asset: Asset) -> None:
     response = client.get(f"/api/assets/{asset.pk}")
     assert response.status_code == 200
@@ -85,6 +94,7 @@ def test_asset_answers_urls_and_computed_sizes(client: Client, presets: None, as
         "height": 900,
         "format": "jpeg",
         "alt": 'A "red" shoe',
+        "focal": None,
         "variants": {
             "small": {
                 "url": f"{CDN}/{head('small')}/{base}",
