@@ -212,6 +212,16 @@ def check(file: IO[bytes], name: str) -> Checked:
     return Checked(name=name, data=data, info=info, sha256=hashlib.sha256(data).hexdigest())
 
 
+def _new_key(name: str, checked: Checked) -> str:
+    """Return a fresh original key for `name` (refused, UploadRefused, if it cannot be safe)."""
+    key = make_key(name, checked.info.format)
+    try:
+        keys.check_original_key(key, set(Preset.objects.values_list("name", flat=True)))
+    except BadKey as err:  # pragma: no cover - make_key builds keys from [a-z0-9-] only
+        raise UploadRefused(f"{name}: cannot make a safe key ({err.message}).", "bad_key") from err
+    return key
+
+
 def _store(key: str, checked: Checked, point: focal.Focal | None) -> str:
     """Write the original (with its focal point as metadata); return the key it was stored at."""
     content_type = imaging.CONTENT_TYPES.get(checked.info.format, "image/gif")
@@ -251,12 +261,7 @@ def upload(
     existing = Asset.objects.filter(sha256=checked.sha256).first()
     if existing is not None:
         raise DuplicateUpload(name, existing)
-    key = make_key(name, checked.info.format)
-    try:
-        keys.check_original_key(key, set(Preset.objects.values_list("name", flat=True)))
-    except BadKey as err:  # pragma: no cover - make_key builds keys from [a-z0-9-] only
-        raise UploadRefused(f"{name}: cannot make a safe key ({err.message}).", "bad_key") from err
-    key = _store(key, checked, point)
+    key = _store(_new_key(name, checked), checked, point)
     try:
         with transaction.atomic():
             asset = Asset(
@@ -322,12 +327,8 @@ def replace(asset: Asset, file: IO[bytes], user: Any, name: str | None = None) -
     existing = Asset.objects.filter(sha256=checked.sha256).exclude(pk=asset.pk).first()
     if existing is not None:
         raise DuplicateUpload(name, existing)
-    key = make_key(name, checked.info.format)
-    try:
-        keys.check_original_key(key, set(Preset.objects.values_list("name", flat=True)))
-    except BadKey as err:  # pragma: no cover - make_key builds keys from [a-z0-9-] only
-        raise UploadRefused(f"{name}: cannot make a safe key ({err.message}).", "bad_key") from err
-    key = _store(key, checked, asset.focal)  # the point is kept: a replacement is the same subject
+    # The point is kept: a replacement is the same subject.
+    key = _store(_new_key(name, checked), checked, asset.focal)
     try:
         with transaction.atomic():
             row = Asset.objects.select_for_update().get(pk=asset.pk)
