@@ -15,7 +15,8 @@ import re
 import secrets
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -236,6 +237,40 @@ def _discard(key: str) -> None:
         log_event(logger, "upload.cleanup_failed", level=logging.ERROR, exc_info=True, key=key)
 
 
+def _same_bytes(checked: Checked, other_than: int | None = None) -> Asset | None:
+    """Return the asset (other than `other_than`) whose original has these bytes, if any."""
+    same = Asset.objects.filter(sha256=checked.sha256)
+    return (same if other_than is None else same.exclude(pk=other_than)).first()
+
+
+def _refuse_duplicate(name: str, checked: Checked, other_than: int | None = None) -> None:
+    """Raise DuplicateUpload when another asset (not `other_than`) has these bytes."""
+    existing = _same_bytes(checked, other_than)
+    if existing is not None:
+        raise DuplicateUpload(name, existing)
+
+
+@contextmanager
+def _stored_for_row(
+    key: str, name: str, checked: Checked, other_than: int | None = None
+) -> Iterator[None]:
+    """Write the row for the object stored at `key`; on any failure delete that object.
+
+    A unique-sha256 conflict (the same file stored concurrently) is a DuplicateUpload.
+    """
+    try:
+        yield
+    except IntegrityError:
+        _discard(key)
+        winner = _same_bytes(checked, other_than)
+        if winner is not None:  # the same file stored concurrently
+            raise DuplicateUpload(name, winner) from None
+        raise
+    except BaseException:
+        _discard(key)
+        raise
+
+
 def upload(
     file: IO[bytes],
     user: Any,
@@ -258,34 +293,22 @@ def upload(
     started = time.monotonic()  # for the upload.stored event
     name = display_name(name if name is not None else getattr(file, "name", None))
     checked = check(file, name)
-    existing = Asset.objects.filter(sha256=checked.sha256).first()
-    if existing is not None:
-        raise DuplicateUpload(name, existing)
+    _refuse_duplicate(name, checked)
     key = _store(_new_key(name, checked), checked, point)
-    try:
-        with transaction.atomic():
-            asset = Asset(
-                original_name=name,
-                width=checked.info.width,
-                height=checked.info.height,
-                format=checked.info.format,
-                bytes=len(checked.data),
-                sha256=checked.sha256,
-                uploaded_by=user if getattr(user, "pk", None) else None,
-                focal_x=None if point is None else point.x,
-                focal_y=None if point is None else point.y,
-            )
-            asset.original.name = key
-            asset.save()
-    except IntegrityError:
-        _discard(key)
-        winner = Asset.objects.filter(sha256=checked.sha256).first()
-        if winner is not None:  # the same file uploaded concurrently
-            raise DuplicateUpload(name, winner) from None
-        raise
-    except BaseException:
-        _discard(key)
-        raise
+    with _stored_for_row(key, name, checked), transaction.atomic():
+        asset = Asset(
+            original_name=name,
+            width=checked.info.width,
+            height=checked.info.height,
+            format=checked.info.format,
+            bytes=len(checked.data),
+            sha256=checked.sha256,
+            uploaded_by=user if getattr(user, "pk", None) else None,
+            focal_x=None if point is None else point.x,
+            focal_y=None if point is None else point.y,
+        )
+        asset.original.name = key
+        asset.save()
     log_event(
         logger,
         "upload.stored",
@@ -298,15 +321,6 @@ def upload(
     if warm:
         variants.start_warm([asset.pk], user)
     return asset
-
-
-def _old_keys(asset: Asset) -> list[str]:
-    """Return every variant key `asset` can have now: computed for all tokens known, and rows'."""
-    preset_names = list(Preset.objects.values_list("name", flat=True))
-    tokens = variants.known_tokens(preset_names)
-    doomed = dict.fromkeys(variants.variant_keys(preset_names, asset.key, tokens))
-    doomed.update(dict.fromkeys(Variant.objects.filter(asset=asset).values_list("key", flat=True)))
-    return list(doomed)
 
 
 def replace(asset: Asset, file: IO[bytes], user: Any, name: str | None = None) -> Job | None:
@@ -324,36 +338,25 @@ def replace(asset: Asset, file: IO[bytes], user: Any, name: str | None = None) -
     checked = check(file, name)
     if checked.sha256 == asset.sha256:
         raise UploadRefused(f"{name} is the file this asset already has.", "unchanged")
-    existing = Asset.objects.filter(sha256=checked.sha256).exclude(pk=asset.pk).first()
-    if existing is not None:
-        raise DuplicateUpload(name, existing)
+    _refuse_duplicate(name, checked, asset.pk)
     # The point is kept: a replacement is the same subject.
     key = _store(_new_key(name, checked), checked, asset.focal)
-    try:
-        with transaction.atomic():
-            row = Asset.objects.select_for_update().get(pk=asset.pk)
-            old_original = row.key
-            doomed = _old_keys(row)
-            Variant.objects.filter(asset=row).delete()
-            row.original.name = key
-            row.original_name = name
-            row.width, row.height = checked.info.width, checked.info.height
-            row.format, row.bytes, row.sha256 = (
-                checked.info.format,
-                len(checked.data),
-                checked.sha256,
-            )
-            row.save()
-            transaction.on_commit(lambda: _delete_objects(doomed, [old_original]))
-    except IntegrityError:
-        _discard(key)
-        winner = Asset.objects.filter(sha256=checked.sha256).exclude(pk=asset.pk).first()
-        if winner is not None:  # the same file uploaded concurrently
-            raise DuplicateUpload(name, winner) from None
-        raise
-    except BaseException:
-        _discard(key)
-        raise
+    with _stored_for_row(key, name, checked, asset.pk), transaction.atomic():
+        row = Asset.objects.select_for_update().get(pk=asset.pk)
+        old_original = row.key
+        names = Preset.objects.values_list("name", flat=True)
+        doomed = variants.keys_of_assets([row.key], names, Variant.objects.filter(asset=row))
+        Variant.objects.filter(asset=row).delete()
+        row.original.name = key
+        row.original_name = name
+        row.width, row.height = checked.info.width, checked.info.height
+        row.format, row.bytes, row.sha256 = (
+            checked.info.format,
+            len(checked.data),
+            checked.sha256,
+        )
+        row.save()
+        transaction.on_commit(lambda: _delete_objects(doomed, [old_original]))
     asset.refresh_from_db()
     log_event(
         logger, "asset.replaced", asset=asset.pk, key=key, old=old_original, variants=len(doomed)
@@ -404,15 +407,9 @@ def delete_assets(assets: QuerySet[Asset] | Iterable[int | Asset]) -> int:
     with transaction.atomic():
         rows = Asset.objects.filter(pk__in=ids)
         originals = [str(k) for k in rows.values_list("original", flat=True)]
-        preset_names = list(Preset.objects.values_list("name", flat=True))
-        tokens = variants.known_tokens(preset_names)
-        doomed: dict[str, None] = {}
-        for key in originals:
-            doomed.update(dict.fromkeys(variants.variant_keys(preset_names, key, tokens)))
-        doomed.update(
-            dict.fromkeys(Variant.objects.filter(asset_id__in=ids).values_list("key", flat=True))
-        )
-        variant_keys = list(doomed)
+        names = Preset.objects.values_list("name", flat=True)
+        own = Variant.objects.filter(asset_id__in=ids)
+        variant_keys = variants.keys_of_assets(originals, names, own)
         deleted = rows.delete()[1].get(Asset._meta.label, 0)
         transaction.on_commit(lambda: _delete_objects(variant_keys, originals))
     log_event(

@@ -64,8 +64,7 @@ def remake_cover_variants(asset: Asset, user: Any = None) -> Remade:
     if not names:
         return Remade([])
     rows = Variant.objects.filter(asset=asset, preset__fit=Fit.COVER)
-    doomed = dict.fromkeys(variants.variant_keys(names, asset.key, variants.known_tokens(names)))
-    doomed.update(dict.fromkeys(rows.values_list("key", flat=True)))
+    doomed = variants.keys_of_assets([asset.key], names, rows)
     try:
         purged = purging.purge(doomed)
     except aws.AwsError as err:

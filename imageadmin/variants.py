@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import batched, chain
 from typing import Any
 
-from django.db.models import Case, F, TextField, Value, When
+from django.db.models import Case, F, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -320,6 +320,18 @@ def variant_keys(
                     yield keys.build_variant_key(
                         name, original_key, fmt, token=token, density=density
                     )
+
+
+def keys_of_assets(
+    original_keys: Iterable[str], preset_names: Iterable[str], rows: QuerySet[Variant]
+) -> list[str]:
+    """Return, once each, every key the variants of `original_keys` can have under
+    `preset_names` (`variant_keys` at every known token), then the keys `rows` record."""
+    names = list(preset_names)
+    tokens = known_tokens(names)
+    doomed = dict.fromkeys(k for key in original_keys for k in variant_keys(names, key, tokens))
+    doomed.update(dict.fromkeys(rows.values_list("key", flat=True)))
+    return list(doomed)
 
 
 def known_tokens(preset_names: Iterable[str]) -> dict[str, set[str]]:

@@ -32,6 +32,16 @@
     return cookie ? decodeURIComponent(cookie[1]) : "";
   }
 
+  // POST `data` to one of the chooser's endpoints, which answer JSON.
+  function postForm(widget, url, data) {
+    return fetch(url, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(widget), Accept: "application/json" },
+    });
+  }
+
   function say(widget, message, kind) {
     const status = part(widget, ".asset-chooser-status");
     status.textContent = message || "";
@@ -103,12 +113,7 @@
     widget.classList.add("asset-chooser-busy");
     say(widget, "Saving the focal point…", "busy");
     try {
-      const response = await fetch(widget.dataset.focalUrl, {
-        method: "POST",
-        body: data,
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(widget), Accept: "application/json" },
-      });
+      const response = await postForm(widget, widget.dataset.focalUrl, data);
       const body = await readJson(response);
       if (response.ok && body.asset) {
         part(widget, ".asset-chooser-frame").dataset.focal = body.asset.focal;
@@ -177,12 +182,7 @@
     widget.classList.add("asset-chooser-busy");
     say(widget, "Uploading " + file.name + "…", "busy");
     try {
-      const response = await fetch(widget.dataset.uploadUrl, {
-        method: "POST",
-        body: data,
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(widget), Accept: "application/json" },
-      });
+      const response = await postForm(widget, widget.dataset.uploadUrl, data);
       const body = await readJson(response);
       if (response.ok && body.asset) {
         show(widget, body.asset);
