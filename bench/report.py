@@ -21,7 +21,9 @@ def header(results: dict[str, Any], corpus_files: list[corpus.CorpusFile], notes
         f"({meta['cpu_model']})",
         f"Python {meta['python']}, Pillow {meta['pillow']} (libjpeg-turbo "
         f"{meta['libjpeg_turbo']}, zlib {meta['zlib']} loaded (compiled for zlib-ng "
-        f"{meta['zlib_ng']}), libwebp {meta['libwebp']})"
+        f"{meta['zlib_ng']}), libwebp {meta['libwebp']}); PNG deflate: zlib-ng package "
+        f"{meta.get('zlib_ng_png')}; as deployed: "
+        + (" ".join(f"{k}={v}" for k, v in meta.get("pillow_env", {}).items()) or "no PILLOW_*")
         + (
             f"; sharp {results['sharp']['sharp']} / libvips {results['sharp']['vips']}, "
             f"concurrency {results['sharp']['concurrency']}"

@@ -46,6 +46,11 @@ for _p in (str(REPO), str(BENCH_DIR)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+# Pillow's allocator settings as the Lambda runs them (template.yaml), before Pillow is imported.
+import deployed  # noqa: E402
+
+PILLOW_ENV = deployed.apply()
+
 # The bench's own modules (bench/ is not a package): importable once BENCH_DIR is on sys.path.
 import corpus  # noqa: E402
 import measure  # noqa: E402
@@ -121,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_model": cpu_model(),
             "python": platform.python_version(),
             **pillow_versions(),
+            "pillow_env": PILLOW_ENV,
             "repeats": repeats,
             "stat": args.stat,
             "widths": widths,

@@ -149,9 +149,11 @@ def cpu_model() -> str:
 def pillow_versions() -> dict[str, str | None]:
     """Return this interpreter's Pillow version and the codec libraries it links."""
     import PIL
+    import zlib_ng
     from PIL import features
 
     return {
+        "zlib_ng_png": zlib_ng.__version__,  # the package resizer_lambda.png deflates with
         "pillow": PIL.__version__,
         "libjpeg_turbo": features.version("libjpeg_turbo"),
         "zlib": features.version("zlib"),

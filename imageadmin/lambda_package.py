@@ -1,4 +1,4 @@
-"""Build the resizer Lambda's deployment zip: the package, native Pillow wheels, presets JSON.
+"""Build the resizer Lambda's deployment zip: the package, native wheels (Pillow, zlib-ng), presets.
 
 Django-free on purpose (the `build_lambda` command passes the presets JSON in), so the logic is
 testable without a database. The zip is deterministic: entries sorted, timestamps and modes

@@ -123,6 +123,7 @@ RUN_HANDLER = textwrap.dedent(
     sys.path.append(runtime_site)  # boto3, as the Lambda runtime provides it
     import PIL
     import resizer_lambda.handler as handler
+    import zlib_ng
     event = json.load(open(event_file))
     event["queryStringParameters"] = {"key": key}
     event["multiValueQueryStringParameters"] = {"key": [key]}
@@ -130,6 +131,7 @@ RUN_HANDLER = textwrap.dedent(
     loaded = sorted({m.split(".")[0] for m in sys.modules} & {"django", "imageadmin"})
     print("RESULT " + json.dumps({
         "pil": PIL.__file__, "pil_version": PIL.__version__, "resizer": handler.__file__,
+        "zlib_ng": zlib_ng.__file__,
         "loaded": loaded, "response": response,
     }))
     """
@@ -184,6 +186,7 @@ def test_zip_runs_the_handler_with_its_own_pillow(
     result = json.loads(line.removeprefix("RESULT "))
     assert result["pil"].startswith(str(zip_dir) + os.sep)
     assert result["resizer"].startswith(str(zip_dir) + os.sep)
+    assert result["zlib_ng"].startswith(str(zip_dir) + os.sep)
     assert pkg._version_tuple(result["pil_version"]) >= pkg.MIN_PILLOW
     assert result["loaded"] == []
     response = result["response"]
@@ -203,14 +206,14 @@ def test_bundled_presets_are_the_database_presets(x86_zip: Built) -> None:
     assert "thumb" in {p["name"] for p in json.loads(bundled)["presets"]}
 
 
-def test_zip_holds_the_package_and_pillow_only(x86_zip: Built) -> None:
+def test_zip_holds_the_package_pillow_and_zlib_ng_only(x86_zip: Built) -> None:
     with zipfile.ZipFile(x86_zip.path) as zf:
         names = zf.namelist()
         infos = zf.infolist()
     tops = {n.split("/")[0] for n in names}
-    (dist_info,) = {t for t in tops if t.endswith(".dist-info")}
-    assert dist_info.startswith("pillow-")
-    assert tops - {dist_info} == {"resizer_lambda", "PIL", "pillow.libs"}
+    dist_infos = {t for t in tops if t.endswith(".dist-info")}
+    assert sorted(d.split("-")[0] for d in dist_infos) == ["pillow", "zlib_ng"]
+    assert tops - dist_infos == {"resizer_lambda", "PIL", "pillow.libs", "zlib_ng"}
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert not any(part in ("tests", "test") for n in names for part in n.split("/")[:-1])
     assert not {"django", "imageadmin", "boto3", "botocore"} & tops
@@ -356,5 +359,9 @@ def test_wheel_files_land_at_the_root_without_tests_or_caches(tmp_path: Path) ->
 
 
 def test_boto3_is_left_to_the_runtime_unless_asked_for() -> None:
-    assert [s.split(">")[0] for s in pkg.requirements()] == ["pillow"]
-    assert [s.split(">")[0] for s in pkg.requirements(with_boto3=True)] == ["pillow", "boto3"]
+    assert [s.split(">")[0] for s in pkg.requirements()] == ["pillow", "zlib-ng"]
+    assert [s.split(">")[0] for s in pkg.requirements(with_boto3=True)] == [
+        "pillow",
+        "zlib-ng",
+        "boto3",
+    ]

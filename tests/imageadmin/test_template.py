@@ -198,6 +198,29 @@ def test_function_environment_is_what_the_handler_reads() -> None:
     assert all(branch["Fn::Sub"].startswith("https://") for branch in cdn_url[1:])
 
 
+def test_function_keeps_pillows_freed_blocks_as_the_bench_measures() -> None:
+    """PILLOW_BLOCKS_MAX reaches Pillow's allocator, and bench/run.py applies the same value."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    value = resource("ResizerFunction")["Properties"]["Environment"]["Variables"][
+        "PILLOW_BLOCKS_MAX"
+    ]
+    probe = "from PIL import Image; print(Image.core.get_blocks_max())"
+    env = {"PATH": "/usr/bin:/bin", "PILLOW_BLOCKS_MAX": value}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert int(out.stdout) == int(value) >= 4
+    spec = importlib.util.spec_from_file_location("deployed", REPO_ROOT / "bench" / "deployed.py")
+    assert spec is not None
+    assert spec.loader is not None
+    deployed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(deployed)
+    assert deployed.deployed_pillow_env() == {"PILLOW_BLOCKS_MAX": value}
+
+
 # --- IAM: least privilege -----------------------------------------------------------------------
 
 
