@@ -8,9 +8,10 @@ The pipeline for one original and one or more presets:
    to stored orientation so resizing happens before the (cheap) transpose of the small result;
 3. decode once, as small as the outputs allow (JPEG DCT scaling, WebP scaled decoding), on the
    clock of `limits.max_decode_seconds` (`resizer_lambda.decoding`, `resizer_lambda.deadline`);
-4. per preset, largest first: resize (LANCZOS with Pillow's `reducing_gap`) from the smallest
-   earlier output that is still REDUCING_GAP x larger, else from the decoded image; crop for the
-   fit, transpose, convert to sRGB (`resizer_lambda.colour`); then per output format asked
+4. per preset, largest first: resize from the smallest earlier output that is still
+   REDUCING_GAP x larger (it is display-oriented and sRGB already), else from the decoded image,
+   cropping for the fit, then transpose and convert to sRGB (`resizer_lambda.colour`); LANCZOS
+   with Pillow's `reducing_gap` either way; then per output format asked
    (`render_outputs`: several from one resize) pad for `contain`, flatten alpha for JPEG and
    encode with no metadata at the preset's quality mapped from the JPEG scale
    (`resizer_lambda.quality`).
@@ -306,21 +307,22 @@ def render_outputs(
         with _timed(timings, "resize"):
             source = None
             if plan.box == full:
-                fits = [w for w in whole if w.width >= REDUCING_GAP * size[0]]
+                fits = [w for w in whole if w.width >= REDUCING_GAP * plan.size[0]]
                 source = min(fits, key=lambda w: w.width, default=None)
-            if source is not None:
-                out = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
-            elif size == base.size and box == (0.0, 0.0, *map(float, base.size)):
-                out = base.copy()
+            if source is not None:  # an earlier output: display-oriented and sRGB already
+                out = source.resize(plan.size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
             else:
-                out = base.resize(
-                    size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP
-                )
+                if size == base.size and box == (0.0, 0.0, *map(float, base.size)):
+                    out = base.copy()
+                else:
+                    out = base.resize(
+                        size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP
+                    )
+                if turn in _TRANSPOSE:
+                    out = out.transpose(_TRANSPOSE[turn])
+                out = colour.to_srgb(out)
             if plan.box == full:
                 whole.append(out)
-            if turn in _TRANSPOSE:
-                out = out.transpose(_TRANSPOSE[turn])
-            out = colour.to_srgb(out)
         encoded: dict[str, Rendered] = {}
         for out_format in dict.fromkeys(wanted.values()):
             with _timed(timings, "resize"):
