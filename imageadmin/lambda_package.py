@@ -1,4 +1,5 @@
-"""Build the resizer Lambda's deployment zip: the package, native wheels (Pillow, zlib-ng), presets.
+"""Build the resizer Lambda's deployment zip: the package, native wheels (Pillow, zlib-ng, libvips),
+presets.
 
 Django-free on purpose (the `build_lambda` command passes the presets JSON in), so the logic is
 testable without a database. The zip is deterministic: entries sorted, timestamps and modes
@@ -46,6 +47,9 @@ FILE_MODE = 0o644
 # ELF e_machine values: what a shared library was compiled for.
 ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
 _SKIP_PARTS = frozenset({"__pycache__", "tests", "test"})
+# pyvips-binary requires cffi for its own `_libvips` bindings; the resizer calls its libvips
+# through ctypes (resizer_lambda/vips_png.py), so cffi and its parser stay out of the zip.
+UNUSED_WHEELS = frozenset({"cffi", "pycparser"})
 
 Progress = Callable[[str], None]
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
@@ -382,6 +386,7 @@ def build(
         progress=lambda msg: progress(f"      {msg}"),
     )
     version = check_pillow(wheels, target)
+    wheels = [w for w in wheels if w.name.split("-")[0].lower() not in UNUSED_WHEELS]
     progress(f"      {', '.join(w.name for w in wheels)}")
     progress("[2/4] unpacking wheels and collecting resizer_lambda + presets.json")
     entries = package_entries(presets_json)

@@ -46,12 +46,21 @@ class DecodeClock(io.BytesIO):
         self._running = True
         self.reads = 0
 
-    def read(self, size: int | None = -1, /) -> bytes:
+    def check(self) -> None:
+        """Raise DecodeTooSlow if the clock runs and `limit` seconds have passed.
+
+        For decoders that read the bytes at once rather than through `read` (libvips for PNG).
+        """
         if not self._running:
-            return super().read(size)
+            return
         elapsed = self._clock() - self._started
         if elapsed > self._limit:
             raise DecodeTooSlow(elapsed, self._limit)
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if not self._running:
+            return super().read(size)
+        self.check()
         self.reads += 1
         pos = self.tell()
         i = bisect.bisect_right(self._boundaries, pos)

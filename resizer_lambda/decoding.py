@@ -7,7 +7,9 @@ decoded is as small as the outputs allow:
   reduction that is still >= DRAFT_GAP x the largest output;
 - WebP: libwebp scales while decoding (`resizer_lambda.webp`), straight to WEBP_GAP x the
   largest output, instead of Pillow's full-size decode;
-- PNG, GIF, AVIF decode in full.
+- PNG decodes in full, 8-bit truecolour and grey through libvips (`resizer_lambda.vips_png`:
+  libspng over zlib-ng, 1.3-1.7x faster than Pillow's decoder for the same pixels), the rest
+  with Pillow; GIF and AVIF decode in full with Pillow.
 
 Then the pixels are brought to L, LA, RGB or RGBA, and an alpha channel that is opaque everywhere
 is dropped (lossless, and it halves the resampling work). Decoding runs on the clock of
@@ -190,6 +192,13 @@ def decode(
         if scaled is not None:
             return _opaque_dropped(scaled), colour, (float(want[0]), float(want[1]))
     reader.start(limits.max_decode_seconds)
+    if source_format == "png":
+        from resizer_lambda import vips_png  # imported lazily: pyvips costs ~70 ms
+
+        decoded = vips_png.decode(reader.getvalue(), im)
+        if decoded is not None:
+            reader.check()  # libvips cannot be stopped midway: the limit is checked after it
+            return _opaque_dropped(decoded), colour, extent
     try:
         im.load()
     except Image.DecompressionBombError as err:

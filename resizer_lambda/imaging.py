@@ -318,6 +318,8 @@ def render_outputs(
                     out = base.resize(
                         size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP
                     )
+                if out.mode == "RGBX":  # an opaque RGBA PNG as libvips decoded it
+                    out = out.convert("RGB")
                 if turn in _TRANSPOSE:
                     out = out.transpose(_TRANSPOSE[turn])
                 out = colour.to_srgb(out)

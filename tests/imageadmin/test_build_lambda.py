@@ -124,6 +124,13 @@ RUN_HANDLER = textwrap.dedent(
     import PIL
     import resizer_lambda.handler as handler
     import zlib_ng
+    import io
+    from PIL import Image
+    from resizer_lambda import vips_png
+    png = io.BytesIO()
+    Image.new("RGBA", (64, 48), (200, 30, 30, 128)).save(png, "PNG")
+    decoded = vips_png.decode(png.getvalue(), Image.open(io.BytesIO(png.getvalue())))
+    libvips = vips_png._library()
     event = json.load(open(event_file))
     event["queryStringParameters"] = {"key": key}
     event["multiValueQueryStringParameters"] = {"key": [key]}
@@ -132,6 +139,8 @@ RUN_HANDLER = textwrap.dedent(
     print("RESULT " + json.dumps({
         "pil": PIL.__file__, "pil_version": PIL.__version__, "resizer": handler.__file__,
         "zlib_ng": zlib_ng.__file__,
+        "libvips": libvips._name if libvips else None,
+        "png": [decoded.mode, decoded.getpixel((5, 5))] if decoded else None,
         "loaded": loaded, "response": response,
     }))
     """
@@ -187,6 +196,8 @@ def test_zip_runs_the_handler_with_its_own_pillow(
     assert result["pil"].startswith(str(zip_dir) + os.sep)
     assert result["resizer"].startswith(str(zip_dir) + os.sep)
     assert result["zlib_ng"].startswith(str(zip_dir) + os.sep)
+    assert result["libvips"].startswith(str(zip_dir / "pyvips_binary.libs") + os.sep)
+    assert result["png"] == ["RGBA", [200, 30, 30, 128]]  # decoded by the zip's libvips
     assert pkg._version_tuple(result["pil_version"]) >= pkg.MIN_PILLOW
     assert result["loaded"] == []
     response = result["response"]
@@ -206,14 +217,21 @@ def test_bundled_presets_are_the_database_presets(x86_zip: Built) -> None:
     assert "thumb" in {p["name"] for p in json.loads(bundled)["presets"]}
 
 
-def test_zip_holds_the_package_pillow_and_zlib_ng_only(x86_zip: Built) -> None:
+def test_zip_holds_the_package_pillow_zlib_ng_and_libvips_only(x86_zip: Built) -> None:
     with zipfile.ZipFile(x86_zip.path) as zf:
         names = zf.namelist()
         infos = zf.infolist()
     tops = {n.split("/")[0] for n in names}
     dist_infos = {t for t in tops if t.endswith(".dist-info")}
-    assert sorted(d.split("-")[0] for d in dist_infos) == ["pillow", "zlib_ng"]
-    assert tops - dist_infos == {"resizer_lambda", "PIL", "pillow.libs", "zlib_ng"}
+    assert sorted(d.split("-")[0] for d in dist_infos) == ["pillow", "pyvips_binary", "zlib_ng"]
+    assert tops - dist_infos == {
+        "resizer_lambda",
+        "PIL",
+        "pillow.libs",
+        "zlib_ng",
+        "pyvips_binary.libs",
+        "_libvips.abi3.so",  # pyvips-binary's cffi module: unused, cffi is left out
+    }
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert not any(part in ("tests", "test") for n in names for part in n.split("/")[:-1])
     assert not {"django", "imageadmin", "boto3", "botocore"} & tops
@@ -359,9 +377,10 @@ def test_wheel_files_land_at_the_root_without_tests_or_caches(tmp_path: Path) ->
 
 
 def test_boto3_is_left_to_the_runtime_unless_asked_for() -> None:
-    assert [s.split(">")[0] for s in pkg.requirements()] == ["pillow", "zlib-ng"]
+    assert [s.split(">")[0] for s in pkg.requirements()] == ["pillow", "zlib-ng", "pyvips-binary"]
     assert [s.split(">")[0] for s in pkg.requirements(with_boto3=True)] == [
         "pillow",
         "zlib-ng",
+        "pyvips-binary",
         "boto3",
     ]

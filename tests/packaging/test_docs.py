@@ -29,7 +29,7 @@ def test_every_check_id_is_explained() -> None:
 
 
 def test_runtime_pins_the_lambda_shares_match_its_requirements() -> None:
-    """Pillow, zlib-ng and boto3 run on both sides: the Lambda's file and pyproject pin alike."""
+    """Pillow, zlib-ng, pyvips-binary and boto3 run on both sides, pinned alike in both files."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     lambda_reqs = [
         line.strip()
