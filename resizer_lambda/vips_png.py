@@ -32,8 +32,6 @@ from typing import cast
 
 from PIL import Image, ImageFile
 
-from resizer_lambda.errors import CorruptImage
-
 # PNG layouts libvips decodes to the same pixels as Pillow: 8 bits, no palette, no colour key.
 _MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 _FORMAT_UCHAR = 0  # VipsBandFormat
@@ -99,8 +97,8 @@ def decode(data: bytes, im: ImageFile.ImageFile) -> Image.Image | None:
 
     The image is read-only over libvips' buffer, in `im`'s mode, except an RGBA picture whose
     alpha is opaque everywhere: that comes back as RGBX (alpha ignored), for the caller to
-    resize and then convert to RGB. A file libvips finds truncated or corrupt raises
-    CorruptImage, as Pillow's decoder would.
+    resize and then convert to RGB. A file libvips cannot decode (truncated, a bad CRC) gives
+    None too: Pillow then decodes it, or refuses it in its own terms (CorruptImage).
     """
     if not handles(im):
         return None
@@ -123,10 +121,9 @@ def decode(data: bytes, im: ImageFile.ImageFile) -> Image.Image | None:
         pointer = lib.vips_image_write_to_memory(vi, ctypes.byref(size))
     finally:
         lib.g_object_unref(vi)
-    if not pointer:
-        detail = (lib.vips_error_buffer() or b"").decode("utf-8", "replace").strip()
+    if not pointer:  # truncated or corrupt for libspng: Pillow decodes it or says why not
         lib.vips_error_clear()
-        raise CorruptImage(f"the original PNG image is truncated or corrupt ({detail})")
+        return None
     pixels = (ctypes.c_char * size.value).from_address(pointer)
     weakref.finalize(pixels, lib.g_free, pointer)  # freed with the last image that maps it
     buffer = cast(bytes, pixels)  # any buffer will do; Pillow's stubs name bytes

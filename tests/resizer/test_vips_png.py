@@ -85,14 +85,28 @@ def test_layouts_pillow_treats_specially_are_left_to_pillow(data: bytes) -> None
     assert vips_png.decode(data, _opened(data)) is None
 
 
-def test_a_truncated_png_is_a_corrupt_image_not_a_partial_one() -> None:
+def test_a_truncated_png_is_left_to_pillow_which_refuses_it() -> None:
     data = img.encode(img.noise((400, 300)), "PNG")  # noise: the IDAT fills most of the file
     cut = data[: len(data) // 2]
 
+    assert vips_png.decode(cut, _opened(cut)) is None
     with pytest.raises(CorruptImage, match="truncated or corrupt"):
-        vips_png.decode(cut, _opened(cut))
-    with pytest.raises(CorruptImage):
         imaging.render_many(cut, DEFAULT_PRESETS[:1], LIMITS)
+
+
+def test_a_bad_idat_checksum_decodes_as_pillow_decodes_it() -> None:
+    """Pillow does not check IDAT's CRC, and neither does libvips: the same pixels either way."""
+    data = bytearray(img.encode(_picture("RGB", (120, 80)), "PNG"))
+    idat = data.index(b"IDAT")
+    length = int.from_bytes(data[idat - 4 : idat], "big")
+    data[idat + 4 + length] ^= 0xFF  # first byte of IDAT's CRC
+    bad = bytes(data)
+
+    ours = vips_png.decode(bad, _opened(bad))
+    assert ours is not None
+    assert ours.tobytes() == _pillow(bad).tobytes()
+    rendered = imaging.render_many(bad, DEFAULT_PRESETS[:1], LIMITS)
+    assert rendered[DEFAULT_PRESETS[0].name].width == 120
 
 
 def test_decoded_buffer_is_freed_with_the_image() -> None:
