@@ -22,7 +22,8 @@ def header(results: dict[str, Any], corpus_files: list[corpus.CorpusFile], notes
         f"Python {meta['python']}, Pillow {meta['pillow']} (libjpeg-turbo "
         f"{meta['libjpeg_turbo']}, zlib {meta['zlib']} loaded (compiled for zlib-ng "
         f"{meta['zlib_ng']}), libwebp {meta['libwebp']}); PNG deflate: zlib-ng package "
-        f"{meta.get('zlib_ng_png')}; as deployed: "
+        f"{meta.get('zlib_ng_png')}; PNG decode: libvips {meta.get('libvips_png')} "
+        "(pyvips-binary); as deployed: "
         + (" ".join(f"{k}={v}" for k, v in meta.get("pillow_env", {}).items()) or "no PILLOW_*")
         + (
             f"; sharp {results['sharp']['sharp']} / libvips {results['sharp']['vips']}, "
@@ -391,6 +392,8 @@ def report(results: dict[str, Any], widths: list[int]) -> str:
             f"{imp['boto3_pil_handler_ms']:7.1f} ms",
             f"  added by the handler: {imp['difference_ms']:.1f} ms (difference of medians), "
             f"{imp['increment_ms']:.1f} ms (timed inside the child)",
+            f"  the first PNG a process decodes loads libvips (not at import): "
+            f"{imp.get('libvips_first_png_ms', float('nan')):.1f} ms",
             "  heaviest modules the handler adds (self ms, cumulative ms):",
         ]
         for mod, self_ms, cum_ms in imp["top_modules"]:

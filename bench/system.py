@@ -92,13 +92,16 @@ def _import_once(extra: str, importtime: bool = False) -> tuple[float, float, st
 def measure_import(runs: int) -> dict[str, Any]:
     handler = "import resizer_lambda.handler"
     _import_once(handler)  # write .pyc files first, like a deployed package
-    base_tot, with_tot, increment = [], [], []
+    # What the first PNG a process decodes adds: the vips_png module and starting libvips.
+    libvips = "from resizer_lambda import vips_png; vips_png._library()"
+    base_tot, with_tot, increment, first_png = [], [], [], []
     for _ in range(runs):  # interleaved, so drift hits both sides alike
         a, _, _ = _import_once("pass")
         base_tot.append(a)
         a, b, _ = _import_once(handler)
         with_tot.append(a + b)
         increment.append(b)
+        first_png.append(_import_once(libvips)[1])
     _, _, trace = _import_once(handler, importtime=True)
     return {
         "runs": runs,
@@ -106,6 +109,7 @@ def measure_import(runs: int) -> dict[str, Any]:
         "boto3_pil_handler_ms": summarise(with_tot),
         "difference_ms": summarise(with_tot) - summarise(base_tot),
         "increment_ms": summarise(increment),
+        "libvips_first_png_ms": summarise(first_png),
         "top_modules": _importtime_top(trace),
     }
 
@@ -148,12 +152,19 @@ def cpu_model() -> str:
 
 def pillow_versions() -> dict[str, str | None]:
     """Return this interpreter's Pillow version and the codec libraries it links."""
+    from importlib import metadata
+
     import PIL
     import zlib_ng
     from PIL import features
 
+    try:  # the libvips resizer_lambda.vips_png decodes PNGs with
+        libvips: str | None = metadata.version("pyvips-binary")
+    except metadata.PackageNotFoundError:
+        libvips = None
     return {
         "zlib_ng_png": zlib_ng.__version__,  # the package resizer_lambda.png deflates with
+        "libvips_png": libvips,
         "pillow": PIL.__version__,
         "libjpeg_turbo": features.version("libjpeg_turbo"),
         "zlib": features.version("zlib"),
