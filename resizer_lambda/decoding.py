@@ -193,7 +193,7 @@ def decode(
             return _opaque_dropped(scaled), colour, (float(want[0]), float(want[1]))
     reader.start(limits.max_decode_seconds)
     if source_format == "png":
-        from resizer_lambda import vips_png  # imported lazily: pyvips costs ~70 ms
+        from resizer_lambda import vips_png  # lazily: libvips takes 7-43 ms to load
 
         decoded = vips_png.decode(reader.getvalue(), im)
         if decoded is not None:

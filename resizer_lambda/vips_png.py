@@ -9,7 +9,7 @@ same pixels, 1.3-1.7x sooner on 8-bit truecolour and grey PNGs. Only the decode 
 pixels come back as a Pillow image, and resizing, colour and encoding stay Pillow's.
 
 The library is called through ctypes, as `resizer_lambda.webp` calls libwebp: the pyvips
-bindings are not needed (they ship as an sdist only, and cost ~40 ms of cffi to import). It is
+bindings are not needed (they ship as an sdist only, and need cffi). It is
 loaded on the first PNG a process decodes, not with the handler; libvips runs single-threaded
 with its operation cache off, and the decoded buffer is freed when the image that maps it is.
 

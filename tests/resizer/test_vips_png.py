@@ -156,7 +156,7 @@ def test_the_decode_clock_applies_after_libvips(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_handler_import_does_not_load_libvips() -> None:
-    """libvips costs ~40 ms to load: only a process that decodes a PNG pays it."""
+    """libvips takes 7-43 ms to load: only a process that decodes a PNG pays it."""
     code = (
         "import sys, resizer_lambda.handler, resizer_lambda.imaging;"
         "print('resizer_lambda.vips_png' in sys.modules)"
