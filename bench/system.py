@@ -93,7 +93,7 @@ def measure_import(runs: int) -> dict[str, Any]:
     handler = "import resizer_lambda.handler"
     _import_once(handler)  # write .pyc files first, like a deployed package
     # What the first PNG a process decodes adds: the vips_png module and starting libvips.
-    libvips = "from resizer_lambda import vips_png; vips_png._library()"
+    libvips = "from resizer_lambda import vips_png; vips_png.available()"
     base_tot, with_tot, increment, first_png = [], [], [], []
     for _ in range(runs):  # interleaved, so drift hits both sides alike
         a, _, _ = _import_once("pass")

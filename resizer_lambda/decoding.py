@@ -195,10 +195,10 @@ def decode(
     if source_format == "png":
         from resizer_lambda import vips_png  # lazily: libvips takes 7-43 ms to load
 
-        decoded = vips_png.decode(reader.getvalue(), im)
+        decoded = vips_png.decode(reader.getvalue(), im)  # opaque alpha dropped already
         if decoded is not None:
             reader.check()  # libvips cannot be stopped midway: the limit is checked after it
-            return _opaque_dropped(decoded), colour, extent
+            return decoded, colour, extent
     try:
         im.load()
     except Image.DecompressionBombError as err:
@@ -211,8 +211,11 @@ def decode(
     return _opaque_dropped(base), colour, extent
 
 
+def alpha_is_opaque(im: Image.Image) -> bool:
+    """True if `im` has an alpha channel (RGBA, LA) that is opaque everywhere."""
+    return im.mode in ("RGBA", "LA") and im.getchannel("A").getextrema() == (255, 255)
+
+
 def _opaque_dropped(im: Image.Image) -> Image.Image:
     """Return `im` without its alpha channel when that is opaque everywhere (lossless)."""
-    if im.mode in ("RGBA", "LA") and im.getchannel("A").getextrema() == (255, 255):
-        return im.convert(im.mode[:-1])
-    return im
+    return im.convert(im.mode[:-1]) if alpha_is_opaque(im) else im

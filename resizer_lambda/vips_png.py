@@ -32,6 +32,8 @@ from typing import cast
 
 from PIL import Image, ImageFile
 
+from resizer_lambda.decoding import alpha_is_opaque
+
 # PNG layouts libvips decodes to the same pixels as Pillow: 8 bits, no palette, no colour key.
 _MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 _FORMAT_UCHAR = 0  # VipsBandFormat
@@ -50,8 +52,8 @@ def _candidates() -> list[str]:
 @cache
 def _library() -> ctypes.CDLL | None:
     """Load and start libvips once per process; None if no usable one is found."""
-    # libvips prints its warnings ("not enough data") to stderr unless this is set; the error
-    # that matters is raised as CorruptImage with libvips' message.
+    # libvips prints its warnings ("not enough data") to stderr unless this is set; a file it
+    # cannot decode is left to Pillow, which says what is wrong with it.
     os.environ.setdefault("VIPS_WARNING", "0")
     for path in _candidates():
         try:
@@ -73,7 +75,6 @@ def _library() -> ctypes.CDLL | None:
             func.argtypes, func.restype = [ctypes.c_void_p], ctypes.c_int
         lib.g_object_unref.argtypes, lib.g_object_unref.restype = [ctypes.c_void_p], None
         lib.g_free.argtypes, lib.g_free.restype = [ctypes.c_void_p], None
-        lib.vips_error_buffer.restype = ctypes.c_char_p
         return lib
     return None
 
@@ -95,9 +96,10 @@ def handles(im: ImageFile.ImageFile) -> bool:
 def decode(data: bytes, im: ImageFile.ImageFile) -> Image.Image | None:
     """Decode the PNG `data` (opened by Pillow as `im`) with libvips, or return None.
 
-    The image is read-only over libvips' buffer, in `im`'s mode, except an RGBA picture whose
-    alpha is opaque everywhere: that comes back as RGBX (alpha ignored), for the caller to
-    resize and then convert to RGB. A file libvips cannot decode (truncated, a bad CRC) gives
+    The image is read-only over libvips' buffer, in `im`'s mode, with an alpha channel that is
+    opaque everywhere dropped, as `decoding` does for Pillow's images: an opaque RGBA picture
+    comes back as RGBX over the same buffer (alpha ignored), for the caller to resize and then
+    convert to RGB; an opaque LA one as L. A file libvips cannot decode (truncated, a bad CRC) gives
     None too: Pillow then decodes it, or refuses it in its own terms (CorruptImage).
     """
     if not handles(im):
@@ -128,9 +130,11 @@ def decode(data: bytes, im: ImageFile.ImageFile) -> Image.Image | None:
     weakref.finalize(pixels, lib.g_free, pointer)  # freed with the last image that maps it
     buffer = cast(bytes, pixels)  # any buffer will do; Pillow's stubs name bytes
     decoded = Image.frombuffer(im.mode, im.size, buffer, "raw", im.mode, 0, 1)
-    if im.mode == "RGBA" and decoded.getchannel("A").getextrema() == (255, 255):
-        # Opaque RGBA: the same buffer seen as RGBX (no copy). Resampling then neither
-        # premultiplies nor needs a full-size RGBA -> RGB conversion first; the caller
-        # converts the (small) resized result to RGB.
+    if not alpha_is_opaque(decoded):
+        return decoded
+    if im.mode == "RGBA":
+        # The same buffer seen as RGBX (no copy). Resampling then neither premultiplies nor
+        # needs a full-size RGBA -> RGB conversion first; the caller converts the (small)
+        # resized result to RGB.
         return Image.frombuffer("RGB", im.size, buffer, "raw", "RGBX", 0, 1)
-    return decoded
+    return decoded.convert("L")
